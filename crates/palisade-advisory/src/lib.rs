@@ -1,0 +1,1 @@
+//! OSV ingestion and Palisade's single-file advisory database.

@@ -1,0 +1,1 @@
+//! Reads container images from registries, OCI layouts and archives, streaming layers into a file tree.

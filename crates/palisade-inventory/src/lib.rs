@@ -1,0 +1,1 @@
+//! Finds the operating system and installed packages in an image's file tree.

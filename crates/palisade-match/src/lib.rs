@@ -1,0 +1,1 @@
+//! Matches an inventory against the advisory database.

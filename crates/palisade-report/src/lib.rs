@@ -1,0 +1,1 @@
+//! Scan reports: the stable JSON schema and the terminal table.

@@ -1,0 +1,1 @@
+//! Version schemes: exact dpkg ordering today, one trait for every ecosystem later.
