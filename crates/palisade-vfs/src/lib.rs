@@ -382,8 +382,14 @@ mod tests {
 
     #[test]
     fn normalize_clamps_traversal_at_root() {
-        assert_eq!(normalize("./etc/os-release").as_deref(), Some("etc/os-release"));
-        assert_eq!(normalize("/../../etc//passwd").as_deref(), Some("etc/passwd"));
+        assert_eq!(
+            normalize("./etc/os-release").as_deref(),
+            Some("etc/os-release")
+        );
+        assert_eq!(
+            normalize("/../../etc//passwd").as_deref(),
+            Some("etc/passwd")
+        );
         assert_eq!(normalize("a/b/../c/.").as_deref(), Some("a/c"));
         assert_eq!(normalize("/"), None);
         assert_eq!(normalize(".."), None);
@@ -464,10 +470,16 @@ mod tests {
         let mut t = FileTree::new();
         let mut l = LayerChanges::new();
         file(&mut l, "var/lib/dpkg/status", "Package: a\n");
-        l.add_hardlink("var/lib/dpkg/status-copy".into(), "var/lib/dpkg/status".into());
+        l.add_hardlink(
+            "var/lib/dpkg/status-copy".into(),
+            "var/lib/dpkg/status".into(),
+        );
         l.add_hardlink("var/lib/dpkg/missing".into(), "not/kept".into());
         t.apply(l);
-        assert_eq!(t.read("var/lib/dpkg/status-copy"), Some(&b"Package: a\n"[..]));
+        assert_eq!(
+            t.read("var/lib/dpkg/status-copy"),
+            Some(&b"Package: a\n"[..])
+        );
         assert!(t.read("var/lib/dpkg/missing").is_none());
     }
 

@@ -1,0 +1,504 @@
+//! Operating system detection: `/etc/os-release` first, then the older release files.
+
+use palisade_vfs::{FileTree, PathInterest};
+use serde::{Deserialize, Serialize};
+
+/// The distribution families Palisade recognises. The family decides the package database, the
+/// version scheme and the advisory ecosystem.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OsFamily {
+    Debian,
+    Ubuntu,
+    Alpine,
+    Redhat,
+    Centos,
+    Rocky,
+    Alma,
+    Oracle,
+    Fedora,
+    Amazon,
+}
+
+impl OsFamily {
+    fn from_id(id: &str) -> Option<Self> {
+        Some(match id.to_ascii_lowercase().as_str() {
+            "debian" => OsFamily::Debian,
+            "ubuntu" => OsFamily::Ubuntu,
+            "alpine" => OsFamily::Alpine,
+            "rhel" | "redhat" => OsFamily::Redhat,
+            "centos" => OsFamily::Centos,
+            "rocky" => OsFamily::Rocky,
+            "almalinux" | "alma" => OsFamily::Alma,
+            "ol" | "oracle" => OsFamily::Oracle,
+            "fedora" => OsFamily::Fedora,
+            "amzn" | "amazon" => OsFamily::Amazon,
+            _ => return None,
+        })
+    }
+
+    /// The lowercase name used in reports (Trivy's `Family` values).
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            OsFamily::Debian => "debian",
+            OsFamily::Ubuntu => "ubuntu",
+            OsFamily::Alpine => "alpine",
+            OsFamily::Redhat => "redhat",
+            OsFamily::Centos => "centos",
+            OsFamily::Rocky => "rocky",
+            OsFamily::Alma => "alma",
+            OsFamily::Oracle => "oracle",
+            OsFamily::Fedora => "fedora",
+            OsFamily::Amazon => "amazon",
+        }
+    }
+}
+
+impl std::fmt::Display for OsFamily {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The operating system an image is built on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OsInfo {
+    /// Distribution family.
+    pub family: OsFamily,
+    /// Release version as the distribution writes it (`12`, `12.7`, `22.04`, `3.20.3`).
+    pub version: String,
+    /// Human-readable name, e.g. `Debian GNU/Linux 12 (bookworm)`.
+    pub pretty_name: Option<String>,
+    /// Whether the image is a distroless one (no shell, no package manager, dpkg `status.d`).
+    pub distroless: bool,
+    /// The last day of the release's support, as `YYYY-MM-DD`, where known.
+    pub eol_date: Option<String>,
+    /// Whether the release is past [`OsInfo::eol_date`] on the day of the scan; `None` when the
+    /// date is unknown. Advisory feeds stop covering such releases, so an empty report means less.
+    pub eosl: Option<bool>,
+}
+
+impl OsInfo {
+    /// The OSV ecosystem that holds this release's advisories, such as `Debian:12`, `Ubuntu:22.04`
+    /// or `Alpine:v3.20`; `None` for families whose advisories are not matched yet.
+    pub fn ecosystem(&self) -> Option<String> {
+        match self.family {
+            OsFamily::Debian => Some(format!("Debian:{}", self.major())),
+            OsFamily::Ubuntu => Some(format!("Ubuntu:{}", self.version)),
+            OsFamily::Alpine => Some(format!("Alpine:v{}", self.minor_pair())),
+            _ => None,
+        }
+    }
+
+    fn major(&self) -> &str {
+        self.version.split('.').next().unwrap_or_default()
+    }
+
+    fn minor_pair(&self) -> String {
+        self.version
+            .split('.')
+            .take(2)
+            .collect::<Vec<_>>()
+            .join(".")
+    }
+}
+
+const OS_RELEASE: &str = "etc/os-release";
+const USR_OS_RELEASE: &str = "usr/lib/os-release";
+const DEBIAN_VERSION: &str = "etc/debian_version";
+const LSB_RELEASE: &str = "etc/lsb-release";
+const ALPINE_RELEASE: &str = "etc/alpine-release";
+const REDHAT_RELEASE: &str = "etc/redhat-release";
+const DPKG_STATUS_D: &str = "var/lib/dpkg/status.d";
+
+/// The files OS detection reads.
+pub fn interest() -> PathInterest {
+    PathInterest::new()
+        .file(OS_RELEASE)
+        .file(USR_OS_RELEASE)
+        .file(DEBIAN_VERSION)
+        .file(LSB_RELEASE)
+        .file(ALPINE_RELEASE)
+        .file(REDHAT_RELEASE)
+}
+
+/// Parses the `KEY=value` shell-style assignments of os-release(5), unquoting values.
+fn parse_os_release(data: &[u8]) -> Vec<(String, String)> {
+    let text = String::from_utf8_lossy(data);
+    let mut out = Vec::new();
+    for line in text.lines() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let Some((k, v)) = line.split_once('=') else {
+            continue;
+        };
+        out.push((k.trim().to_string(), unquote(v.trim())));
+    }
+    out
+}
+
+fn unquote(v: &str) -> String {
+    let bytes = v.as_bytes();
+    if bytes.len() >= 2
+        && (bytes[0] == b'"' || bytes[0] == b'\'')
+        && bytes[bytes.len() - 1] == bytes[0]
+    {
+        let inner = &v[1..v.len() - 1];
+        if bytes[0] == b'\'' {
+            return inner.to_string();
+        }
+        let mut s = String::with_capacity(inner.len());
+        let mut chars = inner.chars();
+        while let Some(c) = chars.next() {
+            if c == '\\' {
+                if let Some(n) = chars.next() {
+                    s.push(n);
+                }
+            } else {
+                s.push(c);
+            }
+        }
+        s
+    } else {
+        v.to_string()
+    }
+}
+
+fn get<'a>(kv: &'a [(String, String)], key: &str) -> Option<&'a str> {
+    kv.iter()
+        .rev()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.as_str())
+}
+
+/// Detects the OS from a merged file tree, or `None` for images without a recognisable release
+/// file (scratch images, static binaries).
+pub fn detect_os(tree: &FileTree) -> Option<OsInfo> {
+    let today = today_utc();
+    let mut found = from_os_release(tree).or_else(|| from_legacy_files(tree))?;
+    // Debian's os-release carries only the major version; the point release is in
+    // /etc/debian_version, which is what people (and Trivy) report.
+    if found.family == OsFamily::Debian
+        && let Some(dv) = tree.read(DEBIAN_VERSION)
+    {
+        let dv = String::from_utf8_lossy(dv).trim().to_string();
+        if dv.starts_with(|c: char| c.is_ascii_digit())
+            && dv.split('.').next() == Some(found.major())
+        {
+            found.version = dv;
+        }
+    }
+    if !found.distroless {
+        found.distroless =
+            tree.read("var/lib/dpkg/status").is_none() && !tree.read_dir(DPKG_STATUS_D).is_empty();
+    }
+    found.eol_date = eol_date(found.family, &found.version).map(str::to_string);
+    found.eosl = found.eol_date.as_deref().map(|d| d < today.as_str());
+    Some(found)
+}
+
+fn from_os_release(tree: &FileTree) -> Option<OsInfo> {
+    let data = tree
+        .read(OS_RELEASE)
+        .or_else(|| tree.read(USR_OS_RELEASE))?;
+    let kv = parse_os_release(data);
+    let id = get(&kv, "ID")?;
+    let family = OsFamily::from_id(id).or_else(|| {
+        get(&kv, "ID_LIKE")?
+            .split_whitespace()
+            .find_map(OsFamily::from_id)
+    })?;
+    let pretty_name = get(&kv, "PRETTY_NAME").map(str::to_string);
+    let version = get(&kv, "VERSION_ID")
+        .map(str::to_string)
+        .or_else(|| {
+            // Debian testing/sid have no VERSION_ID; fall back to debian_version below.
+            tree.read(DEBIAN_VERSION)
+                .map(|d| String::from_utf8_lossy(d).trim().to_string())
+        })
+        .unwrap_or_default();
+    let distroless = pretty_name
+        .as_deref()
+        .is_some_and(|p| p.to_ascii_lowercase().contains("distroless"));
+    Some(OsInfo {
+        family,
+        version,
+        pretty_name,
+        distroless,
+        eol_date: None,
+        eosl: None,
+    })
+}
+
+fn from_legacy_files(tree: &FileTree) -> Option<OsInfo> {
+    let text = |p: &str| {
+        tree.read(p)
+            .map(|d| String::from_utf8_lossy(d).trim().to_string())
+    };
+    let info = |family, version: String, pretty_name: Option<String>| OsInfo {
+        family,
+        version,
+        pretty_name,
+        distroless: false,
+        eol_date: None,
+        eosl: None,
+    };
+    if let Some(lsb) = tree.read(LSB_RELEASE) {
+        let kv = parse_os_release(lsb);
+        if get(&kv, "DISTRIB_ID").is_some_and(|i| i.eq_ignore_ascii_case("ubuntu")) {
+            let version = get(&kv, "DISTRIB_RELEASE").unwrap_or_default().to_string();
+            let pretty = get(&kv, "DISTRIB_DESCRIPTION").map(str::to_string);
+            return Some(info(OsFamily::Ubuntu, version, pretty));
+        }
+    }
+    if let Some(v) = text(DEBIAN_VERSION) {
+        return Some(info(OsFamily::Debian, v, None));
+    }
+    if let Some(v) = text(ALPINE_RELEASE) {
+        return Some(info(OsFamily::Alpine, v, None));
+    }
+    if let Some(line) = text(REDHAT_RELEASE) {
+        // "CentOS Linux release 7.9.2009 (Core)", "Red Hat Enterprise Linux release 8.10 (Ootpa)"
+        let lower = line.to_ascii_lowercase();
+        let family = if lower.starts_with("centos") {
+            OsFamily::Centos
+        } else if lower.starts_with("rocky") {
+            OsFamily::Rocky
+        } else if lower.starts_with("almalinux") {
+            OsFamily::Alma
+        } else if lower.starts_with("fedora") {
+            OsFamily::Fedora
+        } else {
+            OsFamily::Redhat
+        };
+        let version = line
+            .split_once(" release ")
+            .map(|(_, r)| r.split_whitespace().next().unwrap_or_default().to_string())
+            .unwrap_or_default();
+        return Some(info(family, version, Some(line)));
+    }
+    None
+}
+
+/// End-of-life dates: the last day the vendor publishes security fixes for the release (for
+/// Debian, the end of LTS). Public facts from each distribution's release pages.
+fn eol_date(family: OsFamily, version: &str) -> Option<&'static str> {
+    let major = version.split('.').next().unwrap_or_default();
+    let pair: String = version.split('.').take(2).collect::<Vec<_>>().join(".");
+    let table: &[(&str, &str)] = match family {
+        OsFamily::Debian => &[
+            ("7", "2018-05-31"),
+            ("8", "2020-06-30"),
+            ("9", "2022-06-30"),
+            ("10", "2024-06-30"),
+            ("11", "2026-08-31"),
+            ("12", "2028-06-30"),
+            ("13", "2030-06-30"),
+        ],
+        OsFamily::Ubuntu => &[
+            ("14.04", "2019-04-30"),
+            ("16.04", "2021-04-30"),
+            ("18.04", "2023-05-31"),
+            ("20.04", "2025-05-31"),
+            ("22.04", "2027-06-30"),
+            ("23.04", "2024-01-25"),
+            ("23.10", "2024-07-11"),
+            ("24.04", "2029-05-31"),
+            ("24.10", "2025-07-10"),
+            ("25.04", "2026-01-15"),
+        ],
+        OsFamily::Alpine => &[
+            ("3.15", "2023-11-01"),
+            ("3.16", "2024-05-23"),
+            ("3.17", "2024-11-22"),
+            ("3.18", "2025-05-09"),
+            ("3.19", "2025-11-01"),
+            ("3.20", "2026-04-01"),
+            ("3.21", "2026-11-01"),
+            ("3.22", "2027-05-01"),
+        ],
+        OsFamily::Redhat
+        | OsFamily::Centos
+        | OsFamily::Rocky
+        | OsFamily::Alma
+        | OsFamily::Oracle => &[
+            ("7", "2024-06-30"),
+            ("8", "2029-05-31"),
+            ("9", "2032-05-31"),
+            ("10", "2035-05-31"),
+        ],
+        _ => &[],
+    };
+    let key = match family {
+        OsFamily::Ubuntu | OsFamily::Alpine => pair.as_str(),
+        _ => major,
+    };
+    // CentOS Stream and CentOS 8 ended earlier than RHEL; CentOS 7 matched RHEL 7.
+    if family == OsFamily::Centos && key == "8" {
+        return Some("2021-12-31");
+    }
+    table.iter().find(|(v, _)| *v == key).map(|(_, d)| *d)
+}
+
+/// Today's date in UTC as `YYYY-MM-DD`, from the system clock (days-to-civil conversion of the
+/// proleptic Gregorian calendar).
+fn today_utc() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    civil_date((secs / 86_400) as i64)
+}
+
+fn civil_date(days_since_epoch: i64) -> String {
+    let z = days_since_epoch + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use palisade_vfs::LayerChanges;
+
+    fn tree(files: &[(&str, &str)], links: &[(&str, &str)]) -> FileTree {
+        let mut l = LayerChanges::new();
+        for (p, c) in files {
+            l.add_file(p.to_string(), c.as_bytes().to_vec());
+        }
+        for (p, t) in links {
+            l.add_symlink(p.to_string(), t.to_string());
+        }
+        let mut t = FileTree::new();
+        t.apply(l);
+        t
+    }
+
+    const DEBIAN12: &str = "PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\nNAME=\"Debian GNU/Linux\"\n\
+VERSION_ID=\"12\"\nVERSION=\"12 (bookworm)\"\nVERSION_CODENAME=bookworm\nID=debian\n";
+
+    #[test]
+    fn debian_through_the_usr_lib_symlink_with_point_release() {
+        let t = tree(
+            &[
+                ("usr/lib/os-release", DEBIAN12),
+                ("etc/debian_version", "12.7\n"),
+            ],
+            &[("etc/os-release", "../usr/lib/os-release")],
+        );
+        let os = detect_os(&t).unwrap();
+        assert_eq!(os.family, OsFamily::Debian);
+        assert_eq!(os.version, "12.7");
+        assert_eq!(os.ecosystem().as_deref(), Some("Debian:12"));
+        assert_eq!(
+            os.pretty_name.as_deref(),
+            Some("Debian GNU/Linux 12 (bookworm)")
+        );
+        assert_eq!(os.eol_date.as_deref(), Some("2028-06-30"));
+        assert!(!os.distroless);
+    }
+
+    #[test]
+    fn ubuntu_alpine_and_rhel_family() {
+        let u = tree(
+            &[("etc/os-release", "ID=ubuntu\nVERSION_ID=\"22.04\"\n")],
+            &[],
+        );
+        assert_eq!(
+            detect_os(&u).unwrap().ecosystem().as_deref(),
+            Some("Ubuntu:22.04")
+        );
+        let a = tree(&[("etc/os-release", "ID=alpine\nVERSION_ID=3.20.3\n")], &[]);
+        let a = detect_os(&a).unwrap();
+        assert_eq!(a.ecosystem().as_deref(), Some("Alpine:v3.20"));
+        assert_eq!(a.eol_date.as_deref(), Some("2026-04-01"));
+        let r = tree(
+            &[(
+                "etc/os-release",
+                "ID=\"rocky\"\nID_LIKE=\"rhel centos fedora\"\nVERSION_ID=\"9.4\"\n",
+            )],
+            &[],
+        );
+        let r = detect_os(&r).unwrap();
+        assert_eq!((r.family, r.version.as_str()), (OsFamily::Rocky, "9.4"));
+        let like = tree(
+            &[("etc/os-release", "ID=myco\nID_LIKE=debian\nVERSION_ID=12\n")],
+            &[],
+        );
+        assert_eq!(detect_os(&like).unwrap().family, OsFamily::Debian);
+    }
+
+    #[test]
+    fn legacy_fallbacks() {
+        let d = tree(&[("etc/debian_version", "9.13\n")], &[]);
+        let d = detect_os(&d).unwrap();
+        assert_eq!((d.family, d.version.as_str()), (OsFamily::Debian, "9.13"));
+        assert_eq!(d.eosl, Some(true));
+        let u = tree(
+            &[(
+                "etc/lsb-release",
+                "DISTRIB_ID=Ubuntu\nDISTRIB_RELEASE=16.04\n",
+            )],
+            &[],
+        );
+        assert_eq!(detect_os(&u).unwrap().family, OsFamily::Ubuntu);
+        let c = tree(
+            &[(
+                "etc/redhat-release",
+                "CentOS Linux release 7.9.2009 (Core)\n",
+            )],
+            &[],
+        );
+        let c = detect_os(&c).unwrap();
+        assert_eq!(
+            (c.family, c.version.as_str()),
+            (OsFamily::Centos, "7.9.2009")
+        );
+        assert!(detect_os(&tree(&[("bin/app", "x")], &[])).is_none());
+    }
+
+    #[test]
+    fn distroless_is_recognised() {
+        let t = tree(
+            &[
+                (
+                    "etc/os-release",
+                    "PRETTY_NAME=\"Distroless\"\nID=debian\nVERSION_ID=\"12\"\n",
+                ),
+                (
+                    "var/lib/dpkg/status.d/base",
+                    "Package: base-files\nVersion: 12.4\n",
+                ),
+            ],
+            &[],
+        );
+        let os = detect_os(&t).unwrap();
+        assert!(os.distroless);
+        assert_eq!(os.ecosystem().as_deref(), Some("Debian:12"));
+    }
+
+    #[test]
+    fn quoting_and_escapes() {
+        let kv = parse_os_release(b"A=\"x \\\"y\\\"\"\nB='single'\n# c\nC=plain\nbroken line\n");
+        assert_eq!(get(&kv, "A"), Some("x \"y\""));
+        assert_eq!(get(&kv, "B"), Some("single"));
+        assert_eq!(get(&kv, "C"), Some("plain"));
+    }
+
+    #[test]
+    fn civil_dates() {
+        assert_eq!(civil_date(0), "1970-01-01");
+        assert_eq!(civil_date(19_723), "2024-01-01");
+        assert_eq!(civil_date(20_513), "2026-03-01");
+        assert_eq!(civil_date(11_016), "2000-02-29");
+    }
+}
