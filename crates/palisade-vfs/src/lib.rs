@@ -47,9 +47,7 @@ pub fn normalize(path: &str) -> Option<String> {
 
 /// Joins a symlink target onto the directory holding the link, then normalizes.
 fn join_target(link_dir: &str, target: &str) -> Option<String> {
-    if target.starts_with('/') {
-        normalize(target)
-    } else if link_dir.is_empty() {
+    if target.starts_with('/') || link_dir.is_empty() {
         normalize(target)
     } else {
         normalize(&format!("{link_dir}/{target}"))
