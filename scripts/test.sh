@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# test.sh - THE project test command: real test images, local registries, then cargo test.
+#
+# Usage: scripts/test.sh [cargo test args...]     e.g. scripts/test.sh -p palisade-image -- --nocapture
+# Steps: install missing apt packages (root) -> scripts/build-test-images.sh (cached in .work/images)
+#        -> scripts/registry.sh start + push -> cargo test --workspace [args] -> registries stopped on exit.
+# Env:
+#   PALISADE_TEST_IMAGES_DIR   where images are built/cached (default <repo>/.work/images)
+#   PALISADE_TEST_PROFILE      debug (default) or release
+#   PALISADE_TEST_NO_IMAGES=1  skip images and registries (unit tests only; image tests then skip)
+# Exported to the tests:
+#   PALISADE_TEST_IMAGES, PALISADE_TEST_REGISTRY=127.0.0.1:5000, PALISADE_TEST_AUTH_REGISTRY=127.0.0.1:5001,
+#   PALISADE_TEST_AUTH_USER, PALISADE_TEST_AUTH_PASSWORD, PALISADE_TEST_AUTH_FILE (docker config.json),
+#   PALISADE_TEST_REQUIRE_IMAGES=1, and every variable of OUTDIR/images.env (PALISADE_TEST_<IMAGE>_OCI, ...).
+#
+# Why debug: on 2 cores a cold `--release` build of the workspace is slower, and the dev profile already
+# compiles dependencies (flate2/zlib-rs, zstd, tar, sha2, redb) with opt-level 2, which is where image tests
+# spend their time. The workspace's own code runs unoptimized, which is fine for test-sized inputs.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT"
+OUTDIR=${PALISADE_TEST_IMAGES_DIR:-$ROOT/.work/images}
+PROFILE=${PALISADE_TEST_PROFILE:-debug}
+APT_PKGS=(debootstrap umoci skopeo docker-registry apache2-utils jq curl python3 ca-certificates)
+
+say() { printf '[test.sh %s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
+die() { say "ERROR: $*"; exit 1; }
+T_START=$(date +%s)
+STEPS=()
+step_done() { STEPS+=("$(printf '%-22s %5ss' "$1" "$(( $(date +%s) - $2 ))")"); }
+summary() { local s; say "timings:"; for s in "${STEPS[@]}"; do printf '    %s\n' "$s" >&2; done; }
+
+# ------------------------------------------------------------------ packages
+missing_pkgs() {
+  local p
+  for p in "${APT_PKGS[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || echo "$p"
+  done
+}
+
+if [ "${PALISADE_TEST_NO_IMAGES:-0}" != 1 ]; then
+  t=$(date +%s)
+  mapfile -t MISSING < <(missing_pkgs)
+  if [ ${#MISSING[@]} -gt 0 ]; then
+    if [ "$(id -u)" != 0 ]; then
+      die "missing packages: ${MISSING[*]}. Install them as root: apt-get install -y ${MISSING[*]}
+       (building the test images also needs root: debootstrap, chroot, mount)"
+    fi
+    say "apt-get install ${MISSING[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get install -y -qq --no-install-recommends "${MISSING[@]}" >/dev/null 2>&1 \
+      || { apt-get update -qq && apt-get install -y -qq --no-install-recommends "${MISSING[@]}" >/dev/null; }
+  fi
+  step_done packages "$t"
+
+  # ---------------------------------------------------------------- images
+  t=$(date +%s)
+  if [ "$(id -u)" != 0 ] && [ -f "$OUTDIR/images.env" ]; then
+    say "not root: using the already built images in $OUTDIR"
+  else
+    scripts/build-test-images.sh "$OUTDIR"
+  fi
+  step_done images "$t"
+
+  # ---------------------------------------------------------------- registries
+  t=$(date +%s)
+  STOP_REGISTRIES=1
+  if scripts/registry.sh status | grep -q running; then STOP_REGISTRIES=0; fi  # someone else's: leave them up
+  stop_registries() {
+    local rc=$?
+    [ "$STOP_REGISTRIES" = 1 ] && scripts/registry.sh stop || true
+    summary
+    say "total $(( $(date +%s) - T_START ))s, exit $rc"
+    exit $rc
+  }
+  trap stop_registries EXIT
+  trap 'exit 130' INT TERM
+  scripts/registry.sh start
+  scripts/registry.sh push "$OUTDIR"
+  step_done registries "$t"
+
+  set -a
+  # shellcheck disable=SC1091
+  . "$OUTDIR/images.env"
+  set +a
+  export PALISADE_TEST_IMAGES=$OUTDIR
+  export PALISADE_TEST_REGISTRY=127.0.0.1:${REGISTRY_PORT:-5000}
+  export PALISADE_TEST_AUTH_REGISTRY=127.0.0.1:${REGISTRY_AUTH_PORT:-5001}
+  export PALISADE_TEST_AUTH_USER=${REGISTRY_USER:-palisade}
+  export PALISADE_TEST_AUTH_PASSWORD=${REGISTRY_PASSWORD:-palisade-test}
+  export PALISADE_TEST_AUTH_FILE=${REGISTRY_DIR:-$ROOT/.work/registry}/auth.json
+  export PALISADE_TEST_REQUIRE_IMAGES=1
+else
+  trap 'summary' EXIT
+fi
+
+# ------------------------------------------------------------------ cargo test
+t=$(date +%s)
+PROFILE_ARGS=()
+[ "$PROFILE" = release ] && PROFILE_ARGS=(--release)
+say "cargo test --workspace ${PROFILE_ARGS[*]} $*"
+cargo test --workspace "${PROFILE_ARGS[@]}" "$@"
+step_done "cargo test ($PROFILE)" "$t"
