@@ -167,8 +167,18 @@ pub fn read_layer_with(
                 let mut unc = HashingReader::new(decoder, spec.diff_id.is_some(), spec.max_bytes);
                 let walked = walk(&mut unc, spec, interest, limits).and_then(|changes| {
                     // The tar end marker may come before the end of the stream; read the rest
-                    // so both digests cover everything.
-                    drain(&mut unc)?;
+                    // so both digests cover everything. Junk after the compressed stream (which
+                    // extraction never reads either) is tolerated: the blob digest below still
+                    // covers it, and a bomb still trips the byte limit.
+                    if let Err(e) = drain(&mut unc) {
+                        if unc.over_limit {
+                            return Err(WalkError::Io(e));
+                        }
+                        tracing::debug!(
+                            layer = spec.name,
+                            "ignoring data after the tar stream: {e}"
+                        );
+                    }
                     Ok(changes)
                 });
                 (walked, unc.over_limit, unc.digest(), unc.count())
@@ -180,7 +190,15 @@ pub fn read_layer_with(
         Err(e) => return Err(classify(spec, &raw, unc_over, e)),
     };
     // Anything after the compressed stream's end still belongs to the blob.
-    drain(&mut raw).map_err(|e| classify(spec, &raw, false, WalkError::Io(e)))?;
+    let drained = drain(&mut raw);
+    if let Err(e) = drained {
+        return Err(classify(spec, &raw, false, WalkError::Io(e)));
+    }
+    if raw.inner_error.is_some() {
+        // The source failed while junk after the tar was being skipped.
+        let e = io::Error::other("source failed");
+        return Err(classify(spec, &raw, false, WalkError::Io(e)));
+    }
 
     let digest = raw.digest().unwrap_or_default();
     if let Some(expected) = spec.digest
@@ -648,7 +666,9 @@ pub(crate) mod tests {
             }
             other => panic!("{other}"),
         }
-        // Trailing bytes after the gzip stream are still part of the blob's digest.
+        // Trailing bytes after the gzip stream are tolerated but still part of the digest.
+        let mut blob = blob.clone();
+        blob.extend_from_slice(&[0u8; 100]);
         let ok = read_layer(
             &blob[..],
             None,

@@ -372,7 +372,7 @@ impl RegistryClient {
     fn transport_error(&self, url: &str, e: ureq::Error) -> ImageError {
         let host = url_host(url).to_string();
         let insecure_hint = if self.https {
-            "; if the registry only speaks plain HTTP, use --insecure"
+            "; if the registry serves plain HTTP, use --insecure"
         } else {
             ""
         };
@@ -389,28 +389,19 @@ impl RegistryClient {
                 host,
                 detail: format!("timed out ({t})"),
             },
+            // Before a response arrives, an I/O error is a connection problem: refused, reset,
+            // DNS failure (getaddrinfo errors have no specific kind), or TLS garbage.
             ureq::Error::Io(io) => {
-                use std::io::ErrorKind as K;
-                match io.kind() {
-                    K::ConnectionRefused
-                    | K::ConnectionReset
-                    | K::ConnectionAborted
-                    | K::NotConnected
-                    | K::TimedOut
-                    | K::HostUnreachable
-                    | K::NetworkUnreachable
-                    | K::AddrNotAvailable => ImageError::Unreachable {
-                        host,
-                        detail: io.to_string(),
-                    },
-                    K::InvalidData if url.starts_with("https://") => ImageError::Tls {
+                if io.kind() == std::io::ErrorKind::InvalidData && url.starts_with("https://") {
+                    ImageError::Tls {
                         host,
                         detail: format!("{io}{insecure_hint}"),
-                    },
-                    _ => ImageError::Http {
-                        url: url.to_string(),
+                    }
+                } else {
+                    ImageError::Unreachable {
+                        host,
                         detail: io.to_string(),
-                    },
+                    }
                 }
             }
             ureq::Error::Tls(m) => ImageError::Tls {
