@@ -12,6 +12,8 @@
 //! The design is synchronous (blocking `ureq` and `std::io::Read`); layers are read in parallel
 //! with scoped threads.
 
+#![warn(missing_docs)]
+
 mod auth;
 mod digest;
 mod error;

@@ -249,8 +249,9 @@ impl RegistryClient {
 
     fn unauthorized(&self, status: u16, body: &str) -> ImageError {
         let hint = match &self.credentials {
-            None => "authentication required; supply credentials with --username/--password, \
-                     PALISADE_USERNAME/PALISADE_PASSWORD or a docker config"
+            None => "authentication required (or the repository does not exist); supply \
+                     credentials with --username/--password, PALISADE_USERNAME/PALISADE_PASSWORD \
+                     or a docker config"
                 .to_string(),
             Some(c) if status == 403 => {
                 format!(

@@ -213,7 +213,7 @@ impl TarIndex {
                 continue;
             };
             let kind = entry.header().entry_type();
-            if kind.is_file() {
+            if matches!(kind, tar::EntryType::Regular | tar::EntryType::Continuous) {
                 files.insert(name, (entry.raw_file_position(), entry.size()));
             } else if kind.is_symlink() || kind.is_hard_link() {
                 let Some(target) = entry.link_name_bytes() else {
