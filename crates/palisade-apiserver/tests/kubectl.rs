@@ -216,10 +216,24 @@ async fn crds_are_served_at_once_with_printer_columns() {
     );
     let (ok, _, err) = env.kubectl_full(&["get", "widgets"]).await;
     assert!(!ok);
+    // kubectl's discovery cache still knows the type, so it reaches the server, which no
+    // longer serves it.
     assert!(
-        err.contains("the server doesn't have a resource type \"widgets\""),
+        err.contains("the server could not find the requested resource")
+            || err.contains("the server doesn't have a resource type \"widgets\""),
         "{err}"
     );
+    let (code, _, body) = env
+        .http(
+            "GET",
+            "/apis/example.com/v1/namespaces/default/widgets",
+            "",
+            b"",
+        )
+        .await;
+    assert_eq!(code, 404, "{body}");
+    let (_, _, apis) = env.http("GET", "/apis", "", b"").await;
+    assert!(!apis.contains("example.com"), "{apis}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
