@@ -1,1 +1,330 @@
 //! Matches an inventory against the advisory database.
+//!
+//! For every installed package we read the advisory entries of its *source* package in the
+//! image's ecosystem (Debian and Ubuntu advisories are keyed by source, and the source version
+//! is what they compare against, so binNMUs such as `1.2-3+b1` built from `1.2-3` match
+//! correctly), evaluate each entry's OSV ranges with the ecosystem's version scheme
+//! ([`evaluate_range`]), and turn hits into [`Finding`]s for the report.
+//!
+//! Bad advisory data never fails a scan: a range whose versions cannot be parsed is skipped with
+//! a warning naming the vulnerability, package and version. Only database read errors are fatal.
+
+#![warn(missing_docs)]
+
+mod range;
+
+use std::cmp::Ordering;
+use std::collections::{BTreeSet, HashMap};
+
+use palisade_advisory::{AdvisoryError, AffectedEntry, Database, RangeKind, VulnRecord};
+use palisade_cvss::Severity;
+use palisade_inventory::{Inventory, Package};
+use palisade_version::VersionScheme;
+use serde::Serialize;
+
+pub use range::{RangeMatch, evaluate_range};
+
+/// Whether a fix is available for a finding; the report's "Status" column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FindingStatus {
+    /// A fixed version is known: upgrading helps.
+    Fixed,
+    /// No fixed version is known (yet).
+    Affected,
+}
+
+/// One vulnerability affecting one installed binary package.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Finding {
+    /// The advisory id, e.g. `DSA-5678-1` or `CVE-2024-0001`.
+    pub vulnerability_id: String,
+    /// Other ids for the same vulnerability (CVEs), for cross-referencing.
+    pub aliases: Vec<String>,
+    /// The installed binary package, e.g. `libssl3`.
+    pub package_name: String,
+    /// Its source package, e.g. `openssl`; what the advisory names.
+    pub source_name: String,
+    /// The installed binary version.
+    pub installed_version: String,
+    /// The source version the advisory was compared against.
+    pub source_version: String,
+    /// The first version (of the source package) without the vulnerability, if known.
+    pub fixed_version: Option<String>,
+    /// Qualitative severity from the advisory database.
+    pub severity: Severity,
+    /// CVSS base score, when the severity came from a vector.
+    pub cvss_score: Option<f64>,
+    /// That vector.
+    pub cvss_vector: Option<String>,
+    /// One-line description.
+    pub title: String,
+    /// The best link for a human to read more.
+    pub primary_link: String,
+    /// When the advisory was published (RFC 3339, as the feed wrote it).
+    pub published: Option<String>,
+    /// When the advisory was last modified.
+    pub modified: Option<String>,
+    /// `fixed` when `fixed_version` is known, else `affected`.
+    pub status: FindingStatus,
+}
+
+/// Why matching failed. Only infrastructure problems end up here; advisory data problems are
+/// logged and skipped.
+#[derive(Debug, thiserror::Error)]
+pub enum MatchError {
+    /// Reading the affected entries of a package failed.
+    #[error("looking up advisories for {ecosystem}/{package}: {source}")]
+    Lookup {
+        /// The ecosystem key used.
+        ecosystem: String,
+        /// The (source) package name.
+        package: String,
+        /// The database error.
+        #[source]
+        source: AdvisoryError,
+    },
+    /// Reading a vulnerability record failed.
+    #[error("reading vulnerability {id}: {source}")]
+    Vuln {
+        /// The vulnerability id.
+        id: String,
+        /// The database error.
+        #[source]
+        source: AdvisoryError,
+    },
+}
+
+/// Finds every vulnerability affecting the packages of `inv`.
+///
+/// The ecosystem comes from the detected OS ([`palisade_inventory::OsInfo::ecosystem`]); there
+/// is deliberately no fallback to other releases (a `Debian:11` advisory says nothing about
+/// Debian 12). With no detected OS, or an ecosystem without a version scheme, nothing can be
+/// matched: a warning is logged and the result is empty.
+///
+/// One finding is produced per (vulnerability, binary package name, installed version), so each
+/// binary built from an affected source gets its own finding, as in Trivy; identical binaries of
+/// several architectures collapse into one. The result is sorted by package name, severity
+/// (highest first), vulnerability id and installed version.
+pub fn match_inventory(db: &Database, inv: &Inventory) -> Result<Vec<Finding>, MatchError> {
+    let Some(ecosystem) = inv.os.as_ref().and_then(|os| os.ecosystem()) else {
+        tracing::warn!("no supported operating system detected; OS packages not matched");
+        return Ok(Vec::new());
+    };
+    let Some(scheme) = palisade_version::scheme_for_ecosystem(&ecosystem) else {
+        tracing::warn!(%ecosystem, "no version scheme for this ecosystem; OS packages not matched");
+        return Ok(Vec::new());
+    };
+
+    let mut entries_by_source: HashMap<String, Vec<AffectedEntry>> = HashMap::new();
+    let mut verdicts: HashMap<(String, String), Vec<Hit>> = HashMap::new();
+    let mut vulns: HashMap<String, Option<VulnRecord>> = HashMap::new();
+    let mut findings = Vec::new();
+    let mut emitted: BTreeSet<(String, String, String)> = BTreeSet::new();
+
+    for pkg in &inv.packages {
+        let (source_name, source_version) = source_of(pkg);
+        if !entries_by_source.contains_key(source_name) {
+            let entries =
+                db.lookup(&ecosystem, source_name)
+                    .map_err(|source| MatchError::Lookup {
+                        ecosystem: ecosystem.clone(),
+                        package: source_name.to_string(),
+                        source,
+                    })?;
+            entries_by_source.insert(source_name.to_string(), entries);
+        }
+        let verdict_key = (source_name.to_string(), source_version.to_string());
+        if !verdicts.contains_key(&verdict_key) {
+            let entries = entries_by_source
+                .get(source_name)
+                .map(Vec::as_slice)
+                .unwrap_or_default();
+            let hits = match_source(scheme, source_name, source_version, entries);
+            verdicts.insert(verdict_key.clone(), hits);
+        }
+        let hits = verdicts
+            .get(&verdict_key)
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        for hit in hits {
+            let dedup = (hit.vuln_id.clone(), pkg.name.clone(), pkg.version.clone());
+            if !emitted.insert(dedup) {
+                continue;
+            }
+            if !vulns.contains_key(&hit.vuln_id) {
+                let record = db.vuln(&hit.vuln_id).map_err(|source| MatchError::Vuln {
+                    id: hit.vuln_id.clone(),
+                    source,
+                })?;
+                if record.is_none() {
+                    tracing::warn!(vuln = %hit.vuln_id, "affected entry without a vulnerability record");
+                }
+                vulns.insert(hit.vuln_id.clone(), record);
+            }
+            let record = vulns.get(&hit.vuln_id).and_then(Option::as_ref);
+            findings.push(finding(pkg, source_name, source_version, hit, record));
+        }
+    }
+    findings.sort_by(compare_findings);
+    tracing::debug!(%ecosystem, packages = inv.packages.len(), findings = findings.len(), "matched inventory");
+    Ok(findings)
+}
+
+/// The source name and version to match a package by; the binary's own when dpkg recorded none.
+fn source_of(pkg: &Package) -> (&str, &str) {
+    let name = if pkg.source_name.is_empty() {
+        &pkg.name
+    } else {
+        &pkg.source_name
+    };
+    let version = if pkg.source_version.is_empty() {
+        &pkg.version
+    } else {
+        &pkg.source_version
+    };
+    (name, version)
+}
+
+/// One vulnerability that affects a source version.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Hit {
+    vuln_id: String,
+    fixed: Option<String>,
+}
+
+/// What all entries of one vulnerability say about a version, accumulated.
+#[derive(Default)]
+struct Accumulated {
+    affected: bool,
+    /// Some matching range is open-ended (or closed by `last_affected`): no single upgrade is
+    /// known to fix every matching interval.
+    open_ended: bool,
+    /// `fixed` versions of matching intervals.
+    fixes: Vec<String>,
+}
+
+/// Evaluates all entries of one source package against its installed version.
+///
+/// A vulnerability may have several entries and ranges for the same package. It affects the
+/// version if any range or `versions` list matches. The fixed version reported is the highest
+/// `fixed` among matching intervals (upgrading to it leaves all of them), unless some matching
+/// interval has no `fixed` at all, in which case none is reported. A `versions` list match
+/// carries no fix information and does not change the fix chosen from ranges.
+fn match_source(
+    scheme: &dyn VersionScheme,
+    source_name: &str,
+    version: &str,
+    entries: &[AffectedEntry],
+) -> Vec<Hit> {
+    if entries.is_empty() {
+        return Vec::new();
+    }
+    let version_ok = match scheme.validate(version) {
+        Ok(()) => true,
+        Err(e) => {
+            tracing::warn!(package = %source_name, %version, error = %e, "installed version cannot be parsed; only exact version lists are checked");
+            false
+        }
+    };
+    let mut by_vuln: HashMap<&str, Accumulated> = HashMap::new();
+    for entry in entries {
+        let acc = by_vuln.entry(entry.vuln_id.as_str()).or_default();
+        if entry.versions.iter().any(|v| v == version) {
+            acc.affected = true;
+        }
+        if !version_ok {
+            continue;
+        }
+        for range in &entry.ranges {
+            // ECOSYSTEM ranges use the ecosystem's scheme by definition; SEMVER ranges are not
+            // expected in distro feeds, and for ecosystems whose scheme is SemVer-compatible the
+            // same scheme orders them correctly. (GIT ranges never reach the store.)
+            if !matches!(range.kind, RangeKind::Ecosystem | RangeKind::Semver) {
+                continue;
+            }
+            match evaluate_range(scheme, version, &range.events) {
+                Ok(RangeMatch::NotAffected) => {}
+                Ok(RangeMatch::Affected { fixed }) => {
+                    acc.affected = true;
+                    match fixed {
+                        Some(f) => acc.fixes.push(f),
+                        None => acc.open_ended = true,
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(vuln = %entry.vuln_id, package = %source_name, %version, error = %e, "range has a version that cannot be compared; range skipped");
+                }
+            }
+        }
+    }
+    let mut hits: Vec<Hit> = by_vuln
+        .into_iter()
+        .filter(|(_, acc)| acc.affected)
+        .map(|(id, acc)| Hit {
+            vuln_id: id.to_string(),
+            fixed: if acc.open_ended {
+                None
+            } else {
+                highest(scheme, acc.fixes)
+            },
+        })
+        .collect();
+    hits.sort_by(|a, b| a.vuln_id.cmp(&b.vuln_id));
+    hits
+}
+
+/// The highest version by the scheme; equal-ordering spellings resolve to the larger string so
+/// the choice never depends on input order. Unparsable candidates cannot occur (they came out of
+/// a successful range evaluation), but would lose rather than win.
+fn highest(scheme: &dyn VersionScheme, versions: Vec<String>) -> Option<String> {
+    versions.into_iter().reduce(|best, v| {
+        match scheme.compare(&v, &best).unwrap_or(Ordering::Less) {
+            Ordering::Greater => v,
+            Ordering::Equal if v > best => v,
+            _ => best,
+        }
+    })
+}
+
+fn finding(
+    pkg: &Package,
+    source_name: &str,
+    source_version: &str,
+    hit: &Hit,
+    record: Option<&VulnRecord>,
+) -> Finding {
+    let status = if hit.fixed.is_some() {
+        FindingStatus::Fixed
+    } else {
+        FindingStatus::Affected
+    };
+    Finding {
+        vulnerability_id: hit.vuln_id.clone(),
+        aliases: record.map(|r| r.aliases.clone()).unwrap_or_default(),
+        package_name: pkg.name.clone(),
+        source_name: source_name.to_string(),
+        installed_version: pkg.version.clone(),
+        source_version: source_version.to_string(),
+        fixed_version: hit.fixed.clone(),
+        severity: record.map(|r| r.severity).unwrap_or(Severity::Unknown),
+        cvss_score: record.and_then(|r| r.cvss_score),
+        cvss_vector: record.and_then(|r| r.cvss_vector.clone()),
+        title: record.map(|r| r.title.clone()).unwrap_or_default(),
+        primary_link: record
+            .map(|r| r.primary_link.clone())
+            .unwrap_or_else(|| format!("https://osv.dev/vulnerability/{}", hit.vuln_id)),
+        published: record.and_then(|r| r.published.clone()),
+        modified: record.and_then(|r| r.modified.clone()),
+        status,
+    }
+}
+
+/// Package name, then severity (highest first), then vulnerability id, then installed version.
+fn compare_findings(a: &Finding, b: &Finding) -> Ordering {
+    a.package_name
+        .cmp(&b.package_name)
+        .then_with(|| b.severity.cmp(&a.severity))
+        .then_with(|| a.vulnerability_id.cmp(&b.vulnerability_id))
+        .then_with(|| a.installed_version.cmp(&b.installed_version))
+}
