@@ -509,6 +509,9 @@ impl Store {
             metadata_mut(&mut obj)?.insert("generation".into(), json!(1));
         }
         default_status(rt, &mut obj);
+        if rt.group == "batch" && rt.plural == "jobs" {
+            default_job(&mut obj);
+        }
         if dry_run {
             return Ok(Self::present(rt, &obj));
         }
@@ -1030,6 +1033,56 @@ impl Store {
         self.ensure_system_namespaces();
         Ok(())
     }
+}
+
+/// Job defaults the real server applies at creation: a selector on the controller uid
+/// (that `kubectl logs job/NAME` follows to the pods), the matching template labels,
+/// and completions/parallelism/backoffLimit.
+fn default_job(job: &mut Value) {
+    let uid = job
+        .pointer("/metadata/uid")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string();
+    let name = job
+        .pointer("/metadata/name")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string();
+    let Some(spec) = job.get_mut("spec").and_then(Value::as_object_mut) else {
+        return;
+    };
+    let manual = spec.get("manualSelector").and_then(Value::as_bool) == Some(true);
+    if !manual {
+        spec.insert(
+            "selector".into(),
+            json!({"matchLabels": {"batch.kubernetes.io/controller-uid": uid}}),
+        );
+        let tpl = spec.entry("template").or_insert_with(|| json!({}));
+        if let Some(t) = tpl.as_object_mut() {
+            let meta = t.entry("metadata").or_insert_with(|| json!({}));
+            if let Some(m) = meta.as_object_mut() {
+                let labels = m.entry("labels").or_insert_with(|| json!({}));
+                if let Some(l) = labels.as_object_mut() {
+                    for (k, v) in [
+                        ("batch.kubernetes.io/controller-uid", &uid),
+                        ("controller-uid", &uid),
+                        ("batch.kubernetes.io/job-name", &name),
+                        ("job-name", &name),
+                    ] {
+                        l.insert(k.into(), json!(v));
+                    }
+                }
+            }
+        }
+    }
+    if spec.get("completions").is_none() && spec.get("parallelism").is_none() {
+        spec.insert("completions".into(), json!(1));
+        spec.insert("parallelism".into(), json!(1));
+    }
+    spec.entry("backoffLimit").or_insert(json!(6));
+    spec.entry("completionMode").or_insert(json!("NonIndexed"));
+    spec.entry("suspend").or_insert(json!(false));
 }
 
 /// Whether objects of a type carry `metadata.generation` (workloads, CRDs and custom
