@@ -1,1 +1,364 @@
 //! Scan reports: the stable JSON schema and the terminal table.
+//!
+//! The JSON follows the shape of Trivy's `--format json` output (`Results[].Vulnerabilities[]` with
+//! the same field names), so scripts and dashboards written for Trivy read Palisade's reports
+//! unchanged. Fields Trivy lacks are added, never renamed. The README documents every field.
+
+mod table;
+
+pub use table::render_table;
+
+use palisade_cvss::Severity;
+use palisade_inventory::{Inventory, Package};
+use palisade_match::Finding;
+use serde::{Deserialize, Serialize};
+
+/// Bumped only on incompatible changes to the JSON; additions keep the number.
+pub const SCHEMA_VERSION: u32 = 2;
+
+/// One scan of one artifact.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Report {
+    /// Version of this JSON schema.
+    pub schema_version: u32,
+    /// When the scan finished, RFC 3339 UTC.
+    pub created_at: String,
+    /// The reference exactly as the user gave it.
+    pub artifact_name: String,
+    /// Always `container_image` for now.
+    pub artifact_type: String,
+    /// Facts about the image.
+    pub metadata: Metadata,
+    /// One result per scanned target (the OS packages today).
+    pub results: Vec<ScanResult>,
+}
+
+/// Facts about the scanned image.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Metadata {
+    /// The detected operating system.
+    #[serde(skip_serializing_if = "Option::is_none", rename = "OS")]
+    pub os: Option<OsMeta>,
+    /// Digest of the image config (`sha256:…`), the image's identity.
+    #[serde(rename = "ImageID")]
+    pub image_id: String,
+    /// Uncompressed layer digests, bottom first.
+    #[serde(rename = "DiffIDs")]
+    pub diff_ids: Vec<String>,
+    /// Tags the source recorded (docker-archive `RepoTags`, or the reference's tag).
+    pub repo_tags: Vec<String>,
+    /// `repository@sha256:…` of the manifest, for registry sources.
+    pub repo_digests: Vec<String>,
+    /// The platform that was scanned, e.g. `linux/arm64`.
+    pub platform: String,
+}
+
+/// The OS part of [`Metadata`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct OsMeta {
+    /// `debian`, `ubuntu`, `alpine`, …
+    pub family: String,
+    /// Release, e.g. `12.7`.
+    pub name: String,
+    /// True when the release is past its end of life.
+    #[serde(rename = "EOSL", skip_serializing_if = "std::ops::Not::not", default)]
+    pub eosl: bool,
+    /// The end-of-life date where known.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub eol_date: Option<String>,
+}
+
+/// Findings for one target within the artifact.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ScanResult {
+    /// What was scanned, e.g. `debian:12 (debian 12.7)`.
+    pub target: String,
+    /// `os-pkgs` for OS packages.
+    pub class: String,
+    /// Package type, e.g. `debian`.
+    #[serde(rename = "Type")]
+    pub kind: String,
+    /// Installed packages, only with `--list-all-pkgs`.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub packages: Option<Vec<PackageEntry>>,
+    /// Findings, sorted by package, severity (highest first) and id.
+    pub vulnerabilities: Vec<Vulnerability>,
+}
+
+/// An installed package as listed with `--list-all-pkgs`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct PackageEntry {
+    /// Binary package name.
+    pub name: String,
+    /// Installed version.
+    pub version: String,
+    /// Architecture.
+    pub arch: String,
+    /// Source package name.
+    pub src_name: String,
+    /// Source package version.
+    pub src_version: String,
+}
+
+/// One vulnerability in one installed package.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Vulnerability {
+    /// Advisory id (`CVE-…`, or the OSV id when the advisory has no CVE alias).
+    #[serde(rename = "VulnerabilityID")]
+    pub vulnerability_id: String,
+    /// Other ids for the same flaw, including the OSV record id.
+    pub aliases: Vec<String>,
+    /// `name@version` of the binary package.
+    #[serde(rename = "PkgID")]
+    pub pkg_id: String,
+    /// Binary package name.
+    pub pkg_name: String,
+    /// Source package the advisory is filed against.
+    pub src_name: String,
+    /// Source version that was compared.
+    pub src_version: String,
+    /// Installed binary version.
+    pub installed_version: String,
+    /// First version that fixes it; absent when there is no fix yet.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub fixed_version: Option<String>,
+    /// `fixed` when a fixed version exists, else `affected`.
+    pub status: String,
+    /// Severity rating.
+    pub severity: Severity,
+    /// Where the severity came from (`cvss` or `advisory`).
+    pub severity_source: String,
+    /// CVSS base score, when the advisory carries a vector.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub cvss_score: Option<f64>,
+    /// CVSS vector the score was computed from.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub cvss_vector: Option<String>,
+    /// The advisory's main page.
+    #[serde(rename = "PrimaryURL")]
+    pub primary_url: String,
+    /// Short description.
+    pub title: String,
+    /// When the advisory was published.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub published_date: Option<String>,
+    /// When the advisory last changed.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub last_modified_date: Option<String>,
+}
+
+impl Vulnerability {
+    /// Converts a matcher finding. A CVE alias becomes the id, as users search by CVE; the OSV id
+    /// moves to the aliases.
+    pub fn from_finding(f: &Finding) -> Self {
+        let cve = f.aliases.iter().find(|a| a.starts_with("CVE-")).cloned();
+        let (id, mut aliases) = match cve {
+            Some(cve) if !f.vulnerability_id.starts_with("CVE-") => {
+                let mut rest: Vec<String> =
+                    f.aliases.iter().filter(|a| **a != cve).cloned().collect();
+                rest.push(f.vulnerability_id.clone());
+                (cve, rest)
+            }
+            _ => (f.vulnerability_id.clone(), f.aliases.clone()),
+        };
+        aliases.sort();
+        aliases.dedup();
+        Vulnerability {
+            vulnerability_id: id,
+            aliases,
+            pkg_id: format!("{}@{}", f.package_name, f.installed_version),
+            pkg_name: f.package_name.clone(),
+            src_name: f.source_name.clone(),
+            src_version: f.source_version.clone(),
+            installed_version: f.installed_version.clone(),
+            fixed_version: f.fixed_version.clone(),
+            status: if f.fixed_version.is_some() {
+                "fixed"
+            } else {
+                "affected"
+            }
+            .to_string(),
+            severity: f.severity,
+            severity_source: if f.cvss_vector.is_some() {
+                "cvss"
+            } else {
+                "advisory"
+            }
+            .to_string(),
+            cvss_score: f.cvss_score,
+            cvss_vector: f.cvss_vector.clone(),
+            primary_url: f.primary_link.clone(),
+            title: f.title.clone(),
+            published_date: f.published.clone(),
+            last_modified_date: f.modified.clone(),
+        }
+    }
+}
+
+/// What to drop from a report before it is shown.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    /// Keep only these severities; empty keeps all.
+    pub severities: Vec<Severity>,
+    /// Drop findings without a fixed version.
+    pub ignore_unfixed: bool,
+}
+
+impl Filter {
+    fn keeps(&self, v: &Vulnerability) -> bool {
+        (self.severities.is_empty() || self.severities.contains(&v.severity))
+            && !(self.ignore_unfixed && v.fixed_version.is_none())
+    }
+}
+
+/// Builds the OS-packages result for an inventory and its findings.
+pub fn os_result(
+    artifact_name: &str,
+    inventory: &Inventory,
+    findings: &[Finding],
+    filter: &Filter,
+    list_packages: bool,
+) -> Option<ScanResult> {
+    let os = inventory.os.as_ref()?;
+    let mut vulns: Vec<Vulnerability> = findings
+        .iter()
+        .map(Vulnerability::from_finding)
+        .filter(|v| filter.keeps(v))
+        .collect();
+    sort_vulnerabilities(&mut vulns);
+    let packages = list_packages.then(|| inventory.packages.iter().map(package_entry).collect());
+    Some(ScanResult {
+        target: format!("{artifact_name} ({} {})", os.family, os.version),
+        class: "os-pkgs".to_string(),
+        kind: os.family.to_string(),
+        packages,
+        vulnerabilities: vulns,
+    })
+}
+
+fn package_entry(p: &Package) -> PackageEntry {
+    PackageEntry {
+        name: p.name.clone(),
+        version: p.version.clone(),
+        arch: p.arch.clone(),
+        src_name: p.source_name.clone(),
+        src_version: p.source_version.clone(),
+    }
+}
+
+/// The report's deterministic order: package, then severity (highest first), then id.
+pub fn sort_vulnerabilities(v: &mut [Vulnerability]) {
+    v.sort_by(|a, b| {
+        a.pkg_name
+            .cmp(&b.pkg_name)
+            .then(b.severity.cmp(&a.severity))
+            .then(a.vulnerability_id.cmp(&b.vulnerability_id))
+            .then(a.installed_version.cmp(&b.installed_version))
+    });
+}
+
+/// Counts per severity, in the order tables print them.
+pub fn severity_counts(vulns: &[Vulnerability]) -> [(Severity, usize); 5] {
+    let order = [
+        Severity::Unknown,
+        Severity::Low,
+        Severity::Medium,
+        Severity::High,
+        Severity::Critical,
+    ];
+    order.map(|s| (s, vulns.iter().filter(|v| v.severity == s).count()))
+}
+
+impl Report {
+    /// Number of findings across all results, for `--exit-code`.
+    pub fn finding_count(&self) -> usize {
+        self.results.iter().map(|r| r.vulnerabilities.len()).sum()
+    }
+}
+
+/// The current time as RFC 3339 UTC with seconds, without pulling in a date crate.
+pub fn now_rfc3339() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    rfc3339(secs)
+}
+
+fn rfc3339(secs: u64) -> String {
+    let days = (secs / 86_400) as i64;
+    let rem = secs % 86_400;
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    pub(crate) fn vuln(pkg: &str, id: &str, sev: Severity, fixed: Option<&str>) -> Vulnerability {
+        Vulnerability {
+            vulnerability_id: id.into(),
+            aliases: vec![],
+            pkg_id: format!("{pkg}@1"),
+            pkg_name: pkg.into(),
+            src_name: pkg.into(),
+            src_version: "1".into(),
+            installed_version: "1".into(),
+            fixed_version: fixed.map(str::to_string),
+            status: if fixed.is_some() { "fixed" } else { "affected" }.into(),
+            severity: sev,
+            severity_source: "cvss".into(),
+            cvss_score: None,
+            cvss_vector: None,
+            primary_url: format!("https://osv.dev/vulnerability/{id}"),
+            title: "t".into(),
+            published_date: None,
+            last_modified_date: None,
+        }
+    }
+
+    #[test]
+    fn rfc3339_formats() {
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
+        assert_eq!(rfc3339(1_735_689_600 + 3661), "2025-01-01T01:01:01Z");
+    }
+
+    #[test]
+    fn sorting_and_filtering() {
+        let mut v = vec![
+            vuln("zlib1g", "CVE-2", Severity::Low, Some("2")),
+            vuln("libc6", "CVE-9", Severity::Medium, None),
+            vuln("libc6", "CVE-1", Severity::Critical, Some("2")),
+        ];
+        sort_vulnerabilities(&mut v);
+        let ids: Vec<_> = v.iter().map(|x| x.vulnerability_id.as_str()).collect();
+        assert_eq!(ids, ["CVE-1", "CVE-9", "CVE-2"]);
+        let f = Filter {
+            severities: vec![Severity::Critical, Severity::Medium],
+            ignore_unfixed: true,
+        };
+        let kept: Vec<_> = v.iter().filter(|x| f.keeps(x)).collect();
+        assert_eq!(kept.len(), 1);
+        assert_eq!(severity_counts(&v)[1], (Severity::Low, 1));
+    }
+}

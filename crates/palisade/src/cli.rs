@@ -1,0 +1,260 @@
+//! Command-line definitions and dispatch.
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use palisade_cvss::Severity;
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Palisade scans container images for known vulnerabilities.
+#[derive(Debug, Parser)]
+#[command(name = "palisade", version, about, propagate_version = true)]
+pub struct Cli {
+    /// Log debug details to stderr (or set PALISADE_LOG=debug).
+    #[arg(long, global = true)]
+    pub debug: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+impl Cli {
+    /// Whether the user asked for silence on stderr.
+    pub fn quiet(&self) -> bool {
+        matches!(&self.command, Command::Image(a) if a.quiet)
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Scan a container image: a registry reference, oci:DIR[:TAG], or an archive file.
+    Image(ImageArgs),
+    /// Build and inspect the advisory database.
+    #[command(subcommand)]
+    Db(DbCommand),
+    /// Measure the floor for benchmarks: read and decompress every layer of an OCI layout and
+    /// walk its tar entries, doing nothing else.
+    #[command(hide = true)]
+    BenchFloor {
+        /// An OCI image layout directory.
+        dir: PathBuf,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Table,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct DbArg {
+    /// Advisory database file [default: $PALISADE_DB, else ~/.cache/palisade/palisade.db].
+    #[arg(long, env = "PALISADE_DB")]
+    pub db: Option<PathBuf>,
+}
+
+impl DbArg {
+    pub fn path(&self) -> Result<PathBuf> {
+        if let Some(p) = &self.db {
+            return Ok(p.clone());
+        }
+        let base = std::env::var_os("XDG_CACHE_HOME")
+            .map(PathBuf::from)
+            .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
+            .context("no --db given and neither XDG_CACHE_HOME nor HOME is set")?;
+        Ok(base.join("palisade").join("palisade.db"))
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct ImageArgs {
+    /// The image: `debian:12`, `ghcr.io/o/r:tag`, `repo@sha256:…`, `oci:DIR[:TAG]`,
+    /// `docker-archive:FILE`, `oci-archive:FILE`, or an archive file path.
+    pub image: String,
+    #[command(flatten)]
+    pub db: DbArg,
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// Write the report to this file instead of stdout.
+    #[arg(long, short = 'o')]
+    pub output: Option<PathBuf>,
+    /// Severities to report, comma-separated (UNKNOWN,LOW,MEDIUM,HIGH,CRITICAL).
+    #[arg(long, short = 's', value_delimiter = ',')]
+    pub severity: Vec<Severity>,
+    /// Hide vulnerabilities that have no fixed version yet.
+    #[arg(long)]
+    pub ignore_unfixed: bool,
+    /// Exit with this code when any vulnerability remains after filtering.
+    #[arg(long, default_value_t = 0)]
+    pub exit_code: u8,
+    /// Print nothing on stderr but errors.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+    /// List every installed package in the JSON report.
+    #[arg(long)]
+    pub list_all_pkgs: bool,
+    /// Platform to pick from a multi-platform image, e.g. linux/arm64 [default: this host's].
+    #[arg(long)]
+    pub platform: Option<String>,
+    /// Use plain HTTP (and skip TLS verification) for this registry.
+    #[arg(long)]
+    pub insecure: bool,
+    /// Registry user name.
+    #[arg(long, env = "PALISADE_USERNAME")]
+    pub username: Option<String>,
+    /// Registry password or token.
+    #[arg(long, env = "PALISADE_PASSWORD", hide_env_values = true)]
+    pub password: Option<String>,
+    /// A docker config.json or Kubernetes .dockerconfigjson file with registry credentials
+    /// [default: $DOCKER_CONFIG/config.json, else ~/.docker/config.json].
+    #[arg(long)]
+    pub registry_config: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DbCommand {
+    /// Build a database from OSV records: folders of .json files, .zip files (osv.dev's
+    /// all.zip per ecosystem) or single .json files.
+    Build {
+        /// OSV inputs.
+        #[arg(long = "osv", required = true, num_args = 1..)]
+        osv: Vec<PathBuf>,
+        #[command(flatten)]
+        db: DbArg,
+    },
+    /// Show what a database holds.
+    Info {
+        #[command(flatten)]
+        db: DbArg,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// Runs the chosen command and returns the process exit code.
+pub fn run(cli: Cli) -> Result<ExitCode> {
+    match cli.command {
+        Command::Image(args) => image(args),
+        Command::Db(DbCommand::Build { osv, db }) => db_build(&osv, &db.path()?),
+        Command::Db(DbCommand::Info { db, json }) => db_info(&db.path()?, json),
+        Command::BenchFloor { dir } => crate::floor::run(&dir),
+    }
+}
+
+fn image(args: ImageArgs) -> Result<ExitCode> {
+    let report = crate::scan::scan_image(&args)?;
+    let text = match args.format {
+        Format::Json => {
+            let mut s = serde_json::to_string_pretty(&report).context("serializing the report")?;
+            s.push('\n');
+            s
+        }
+        Format::Table => {
+            let color = args.output.is_none() && std::io::stdout().is_terminal();
+            palisade_report::render_table(&report, color)
+        }
+    };
+    match &args.output {
+        Some(path) => write_atomically(path, text.as_bytes())?,
+        None => {
+            let mut out = std::io::stdout().lock();
+            out.write_all(text.as_bytes())
+                .and_then(|()| out.flush())
+                .context("writing the report to stdout")?;
+        }
+    }
+    if args.exit_code != 0 && report.finding_count() > 0 {
+        return Ok(ExitCode::from(args.exit_code));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Writes next to the target and renames, so a report file is never half-written.
+fn write_atomically(path: &std::path::Path, data: &[u8]) -> Result<()> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
+    let tmp = dir.join(format!(
+        ".{}.tmp{}",
+        path.file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("report"),
+        std::process::id()
+    ));
+    std::fs::write(&tmp, data).with_context(|| format!("writing {}", tmp.display()))?;
+    std::fs::rename(&tmp, path)
+        .with_context(|| format!("renaming {} to {}", tmp.display(), path.display()))
+}
+
+fn db_build(inputs: &[PathBuf], db: &std::path::Path) -> Result<ExitCode> {
+    for p in inputs {
+        if !p.exists() {
+            bail!("OSV input {} does not exist", p.display());
+        }
+    }
+    if let Some(parent) = db.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("creating the database folder {}", parent.display()))?;
+    }
+    let bar = crate::scan::progress_bar("records");
+    let stats = palisade_advisory::build(inputs, db, &mut |p| {
+        if let Some(b) = &bar {
+            b.set_length(p.total);
+            b.set_position(p.done);
+        }
+    })
+    .with_context(|| format!("building advisory database {}", db.display()))?;
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    eprintln!(
+        "read {} records: {} ingested, {} unsupported ecosystem, {} withdrawn, {} invalid, {} duplicate ids",
+        stats.records_seen,
+        stats.ingested,
+        stats.skipped_unsupported,
+        stats.skipped_withdrawn,
+        stats.invalid,
+        stats.duplicates
+    );
+    for bad in &stats.invalid_examples {
+        eprintln!("  invalid: {}: {}", bad.origin, bad.reason);
+    }
+    for (eco, n) in &stats.records_by_ecosystem {
+        eprintln!("  {eco}: {n} records");
+    }
+    eprintln!(
+        "wrote {} ({} packages, {:.1} MiB) in {:.2} s",
+        db.display(),
+        stats.packages,
+        stats.db_size as f64 / 1048576.0,
+        stats.elapsed_secs
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn db_info(db: &std::path::Path, json: bool) -> Result<ExitCode> {
+    let database = palisade_advisory::Database::open(db)?;
+    let info = database.info();
+    if json {
+        println!("{}", serde_json::to_string_pretty(&info)?);
+    } else {
+        println!("database:       {}", info.path.display());
+        println!("schema version: {}", info.schema_version);
+        println!("built at:       {}", info.built_at);
+        println!("inputs:         {}", info.inputs.join(", "));
+        println!("vulnerabilities: {}", info.vuln_count);
+        println!("packages:       {}", info.package_count);
+        println!(
+            "size:           {:.1} MiB",
+            info.file_size as f64 / 1048576.0
+        );
+        for (eco, n) in &info.records_by_ecosystem {
+            println!("  {eco}: {n} records");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
