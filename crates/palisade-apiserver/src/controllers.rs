@@ -569,13 +569,16 @@ fn pods(
         let t = now();
         np["status"]["startTime"] = json!(t);
         np["status"]["hostIP"] = json!("127.0.0.1");
-        np["status"]["podIP"] = json!(format!("10.244.0.{}", 2 + fnv(name.as_bytes()) % 250));
+        let ip = format!("10.244.0.{}", 2 + fnv(name.as_bytes()) % 250);
+        np["status"]["podIP"] = json!(ip);
+        np["status"]["podIPs"] = json!([{"ip": ip}]);
+        np["status"]["hostIPs"] = json!([{"ip": "127.0.0.1"}]);
         np["status"]["qosClass"] = json!("BestEffort");
         if is_job_pod(&p) {
             np["status"]["phase"] = json!("Running");
             np["status"]["containerStatuses"] = Value::Array(
                 p.pointer("/spec/containers").and_then(Value::as_array).into_iter().flatten().map(|c| {
-                    json!({"name": s(c, "/name"), "image": s(c, "/image"), "imageID": image_id(s(c, "/image")), "ready": true,
+                    json!({"name": s(c, "/name"), "image": s(c, "/image"), "imageID": image_id(s(c, "/image")), "containerID": format!("palisade://{:016x}", fnv(format!("{name}/{}", s(c, "/name")).as_bytes())), "ready": true,
                            "restartCount": 0, "started": true, "state": {"running": {"startedAt": t}}})
                 }).collect(),
             );
@@ -593,7 +596,7 @@ fn pods(
             ]);
             np["status"]["containerStatuses"] = Value::Array(
                 p.pointer("/spec/containers").and_then(Value::as_array).into_iter().flatten().map(|c| {
-                    json!({"name": s(c, "/name"), "image": s(c, "/image"), "imageID": image_id(s(c, "/image")), "ready": true,
+                    json!({"name": s(c, "/name"), "image": s(c, "/image"), "imageID": image_id(s(c, "/image")), "containerID": format!("palisade://{:016x}", fnv(format!("{name}/{}", s(c, "/name")).as_bytes())), "ready": true,
                            "restartCount": 0, "started": true, "state": {"running": {"startedAt": t}}})
                 }).collect(),
             );
