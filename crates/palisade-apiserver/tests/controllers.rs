@@ -63,7 +63,7 @@ spec:
       containers:
       - name: main
         image: example.com/shell:1.0
-        args: ['echo "token=$TOKEN mode=$MODE"; cat "$PALISADE_MOUNT_ROOT/etc/cfg/msg"; echo; echo oops >&2']
+        args: ['echo oops >&2; sleep 0.3; echo "token=$TOKEN mode=$MODE"; cat "$PALISADE_MOUNT_ROOT/etc/cfg/msg"; echo']
         env:
         - {name: MODE, value: test}
         - name: TOKEN
@@ -78,7 +78,8 @@ spec:
     })
     .await;
     let logs = env.kubectl(&["logs", "job/hello"]).await;
-    assert_eq!(logs, "token=s3cret mode=test\nfrom-configmap\noops\n");
+    // stderr first, then (after a pause, so arrival order is certain) stdout.
+    assert_eq!(logs, "oops\ntoken=s3cret mode=test\nfrom-configmap\n");
     let out = env.kubectl(&["get", "jobs"]).await;
     let masked = mask_ages(&out);
     assert!(
