@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# demo.sh - README command 1: build a real Debian image, an advisory database, and scan the image.
+#
+# Usage: cargo build --release && scripts/demo.sh
+# Builds the test images with scripts/build-test-images.sh (debootstrap from the Debian mirror; root needed,
+# cached in .work/images), builds .work/demo.db from ../shared/data/advisories/debian12-changelogs.zip when it
+# exists (else from the OSV fixtures in crates/palisade/tests/fixtures/osv), then scans the "aged" image (Debian 12
+# whose dpkg database records the versions of the 12.0 release for a few packages) and the current "layers" image.
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT"
+BIN=$ROOT/target/release/palisade
+[ -x "$BIN" ] || cargo build --release -p palisade
+OUTDIR=${PALISADE_TEST_IMAGES_DIR:-$ROOT/.work/images}
+scripts/build-test-images.sh "$OUTDIR"
+
+DATA=$ROOT/../shared/data/advisories/debian12-changelogs.zip
+if [ -f "$DATA" ]; then SRC=$DATA; else SRC=$ROOT/crates/palisade/tests/fixtures/osv; fi
+DB=$ROOT/.work/demo.db
+"$BIN" db build --osv "$SRC" --db "$DB"
+"$BIN" db info --db "$DB"
+for img in aged layers; do
+  echo
+  echo "\$ palisade image --db $DB oci:$OUTDIR/oci/$img"
+  "$BIN" image --db "$DB" "oci:$OUTDIR/oci/$img"
+done
