@@ -98,7 +98,7 @@ pub struct ImageArgs {
     /// Platform to pick from a multi-platform image, e.g. linux/arm64 [default: this host's].
     #[arg(long)]
     pub platform: Option<String>,
-    /// Use plain HTTP (and skip TLS verification) for this registry.
+    /// Use plain HTTP for this registry even when it is not on loopback.
     #[arg(long)]
     pub insecure: bool,
     /// Registry user name.
