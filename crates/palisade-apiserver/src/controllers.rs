@@ -17,8 +17,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
-use std::sync::Arc;
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 use tokio::io::AsyncReadExt;
@@ -26,6 +26,7 @@ use tokio::sync::oneshot;
 
 use crate::Config;
 use crate::http::Shared;
+use crate::registry;
 use crate::store::{DeleteOptions, Store, TypeKey};
 use crate::time::{format_rfc3339, now_secs, parse_rfc3339};
 
@@ -111,13 +112,82 @@ struct JobRun {
     kill: Option<oneshot::Sender<()>>,
 }
 
+/// How long a failed digest lookup is remembered before it is tried again (a kubelet's
+/// image pull back-off, simplified).
+const RESOLVE_RETRY: Duration = Duration::from_secs(3);
+
+/// State of one image's digest lookup.
+enum Resolution {
+    /// A task is asking the registry.
+    Pending,
+    /// The imageID to report.
+    Done(String),
+    /// The lookup failed; retried after [`RESOLVE_RETRY`].
+    Failed { message: String, at: Instant },
+}
+
+/// Digest lookups for images of the configured registries, shared with the tasks that
+/// perform them. Lookups run outside the store lock; pods wait in Pending (like
+/// ContainerCreating) until theirs is done.
+#[derive(Default)]
+struct Resolver {
+    cache: Mutex<BTreeMap<String, Resolution>>,
+}
+
+impl Resolver {
+    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, Resolution>> {
+        // The map stays consistent per operation, so a poisoned lock is still usable.
+        self.cache.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The imageID of `image`: `Ok(Some)` when known, `Ok(None)` while a lookup runs,
+    /// `Err` with the reason when the registry could not resolve it.
+    fn image_id(self: &Arc<Self>, config: &Config, image: &str) -> Result<Option<String>, String> {
+        let parsed = registry::ImageRef::parse(image);
+        if !config.registries.contains(&parsed.registry) {
+            return Ok(Some(image_id(image)));
+        }
+        if let Some(d) = &parsed.digest {
+            return Ok(Some(format!("{}@{d}", parsed.repo())));
+        }
+        let mut cache = self.lock();
+        match cache.get(image) {
+            Some(Resolution::Done(id)) => return Ok(Some(id.clone())),
+            Some(Resolution::Pending) => return Ok(None),
+            Some(Resolution::Failed { message, at }) if at.elapsed() < RESOLVE_RETRY => {
+                return Err(message.clone());
+            }
+            _ => {}
+        }
+        cache.insert(image.to_string(), Resolution::Pending);
+        let me = self.clone();
+        let image = image.to_string();
+        tokio::spawn(async move {
+            let result = registry::resolve_digest(&parsed, Duration::from_secs(10)).await;
+            let entry = match result {
+                Ok(d) => Resolution::Done(format!("{}@{d}", parsed.repo())),
+                Err(e) => {
+                    tracing::warn!(%image, error = %e, "resolving the image digest failed");
+                    Resolution::Failed {
+                        message: format!("Failed to pull image \"{image}\": {e}"),
+                        at: Instant::now(),
+                    }
+                }
+            };
+            me.lock().insert(image, entry);
+        });
+        Ok(None)
+    }
+}
+
 /// Runs the controllers until the task is aborted.
 pub async fn run(shared: Arc<Shared>, config: Config) {
     let mut events = shared.lock().subscribe();
     let mut runs: BTreeMap<(String, String), JobRun> = BTreeMap::new();
     let config = Arc::new(config);
+    let resolver = Arc::new(Resolver::default());
     loop {
-        reconcile_all(&shared, &config, &mut runs);
+        reconcile_all(&shared, &config, &resolver, &mut runs);
         tokio::select! {
             _ = events.recv() => {
                 // Coalesce bursts of events into one pass.
@@ -132,14 +202,18 @@ pub async fn run(shared: Arc<Shared>, config: Config) {
 fn reconcile_all(
     shared: &Arc<Shared>,
     config: &Arc<Config>,
+    resolver: &Arc<Resolver>,
     runs: &mut BTreeMap<(String, String), JobRun>,
 ) {
     let mut store = shared.lock();
     ensure_node(&mut store);
     deployments(&mut store);
     replicasets(&mut store);
+    statefulsets(&mut store);
+    daemonsets(&mut store);
+    cronjobs(&mut store);
     jobs(&mut store);
-    pods(&mut store, shared, config, runs);
+    pods(&mut store, shared, config, resolver, runs);
 }
 
 fn ensure_node(store: &mut Store) {
@@ -373,6 +447,370 @@ fn replicasets(store: &mut Store) {
     }
 }
 
+/// A pod from a workload's template, owned by `owner`, with `extra` labels; `naming` is
+/// `("name", n)` or `("generateName", prefix)`.
+fn pod_from_template(
+    owner: &Value,
+    naming: (&str, String),
+    extra_labels: &[(&str, String)],
+) -> Value {
+    let tpl = owner
+        .pointer("/spec/template")
+        .cloned()
+        .unwrap_or_else(|| json!({}));
+    let mut labels = tpl
+        .pointer("/metadata/labels")
+        .cloned()
+        .unwrap_or_else(|| json!({}));
+    for (k, v) in extra_labels {
+        labels[*k] = json!(v);
+    }
+    let mut meta = json!({"namespace": s(owner, "/metadata/namespace"), "labels": labels,
+                          "ownerReferences": [owner_ref(owner)]});
+    meta[naming.0] = json!(naming.1);
+    if let Some(a) = tpl.pointer("/metadata/annotations") {
+        meta["annotations"] = a.clone();
+    }
+    json!({"apiVersion": "v1", "kind": "Pod", "metadata": meta,
+           "spec": tpl.get("spec").cloned().unwrap_or_else(|| json!({}))})
+}
+
+fn delete_pod(store: &mut Store, ns: &str, name: &str) {
+    if let Some(rt) = store.registry.get("", "v1", "pods") {
+        let _ = store.delete(&rt, ns, name, &DeleteOptions::default(), false);
+    }
+}
+
+fn ready(p: &Value) -> bool {
+    s(p, "/status/phase") == "Running" && !deleting(p)
+}
+
+/// StatefulSets: pods `<name>-0` … `<name>-(n-1)` with stable names, created in order
+/// (each waits for the previous to run, like `OrderedReady`), removed from the highest
+/// ordinal down; a template change replaces pods from the highest ordinal down, one at a
+/// time (RollingUpdate).
+fn statefulsets(store: &mut Store) {
+    let sk = key("apps", "statefulsets");
+    let pk = key("", "pods");
+    let sets: Vec<Value> = store
+        .raw_all(&sk)
+        .filter(|o| !deleting(o))
+        .cloned()
+        .collect();
+    for sts in sets {
+        let ns = s(&sts, "/metadata/namespace").to_string();
+        let uid = s(&sts, "/metadata/uid").to_string();
+        let sname = s(&sts, "/metadata/name").to_string();
+        let revision = format!(
+            "{sname}-{}",
+            template_hash(sts.pointer("/spec/template").unwrap_or(&Value::Null))
+        );
+        let want = sts
+            .pointer("/spec/replicas")
+            .and_then(Value::as_i64)
+            .unwrap_or(1)
+            .max(0);
+        let ordinal = |p: &Value| -> Option<i64> {
+            s(p, "/metadata/name")
+                .strip_prefix(&format!("{sname}-"))
+                .and_then(|o| o.parse().ok())
+        };
+        let mut pods: Vec<(i64, Value)> = owned_by(store, &pk, &uid)
+            .into_iter()
+            .filter_map(|p| ordinal(p).map(|o| (o, p.clone())))
+            .collect();
+        pods.sort_by_key(|(o, _)| *o);
+        let busy = pods.iter().any(|(_, p)| deleting(p));
+        if !busy {
+            // One step per pass: create the lowest missing ordinal once all lower ones
+            // run, else delete the highest extra or outdated pod.
+            let missing = (0..want).find(|o| !pods.iter().any(|(po, _)| po == o));
+            let all_ready_below =
+                |o: i64| pods.iter().filter(|(po, _)| *po < o).all(|(_, p)| ready(p));
+            if let Some(o) = missing.filter(|o| all_ready_below(*o)) {
+                let pname = format!("{sname}-{o}");
+                let mut pod = pod_from_template(
+                    &sts,
+                    ("name", pname.clone()),
+                    &[
+                        ("controller-revision-hash", revision.clone()),
+                        ("statefulset.kubernetes.io/pod-name", pname.clone()),
+                        ("apps.kubernetes.io/pod-index", o.to_string()),
+                    ],
+                );
+                pod["spec"]["hostname"] = json!(pname);
+                if let Some(svc) = sts.pointer("/spec/serviceName").and_then(Value::as_str) {
+                    pod["spec"]["subdomain"] = json!(svc);
+                }
+                create(store, "", "pods", &ns, pod);
+            } else if let Some((_, p)) = pods.iter().rev().find(|(o, _)| *o >= want) {
+                delete_pod(store, &ns, s(p, "/metadata/name"));
+            } else if missing.is_none()
+                && pods.iter().all(|(_, p)| ready(p))
+                && let Some((_, p)) = pods
+                    .iter()
+                    .rev()
+                    .find(|(_, p)| s(p, "/metadata/labels/controller-revision-hash") != revision)
+            {
+                delete_pod(store, &ns, s(p, "/metadata/name"));
+            }
+        }
+        let pods: Vec<Value> = owned_by(store, &pk, &uid)
+            .into_iter()
+            .filter(|p| !deleting(p))
+            .cloned()
+            .collect();
+        let count = pods.len();
+        let ready_n = pods.iter().filter(|p| ready(p)).count();
+        let updated = pods
+            .iter()
+            .filter(|p| s(p, "/metadata/labels/controller-revision-hash") == revision)
+            .count();
+        let mut ns_obj = sts.clone();
+        let mut status = json!({
+            "observedGeneration": sts.pointer("/metadata/generation").cloned().unwrap_or(json!(1)),
+            "replicas": count, "currentReplicas": updated, "updatedReplicas": updated,
+            "currentRevision": revision, "updateRevision": revision, "collisionCount": 0,
+            "availableReplicas": ready_n,
+        });
+        if ready_n > 0 {
+            status["readyReplicas"] = json!(ready_n);
+        }
+        ns_obj["status"] = status;
+        put_if_changed(store, &sk, ns_obj);
+    }
+}
+
+/// DaemonSets: one pod per node whose labels match the template's `nodeSelector`,
+/// bound to that node; a template change replaces the pods.
+fn daemonsets(store: &mut Store) {
+    let dk = key("apps", "daemonsets");
+    let pk = key("", "pods");
+    let nodes: Vec<Value> = store
+        .raw_all(&key("", "nodes"))
+        .filter(|n| !deleting(n))
+        .cloned()
+        .collect();
+    let sets: Vec<Value> = store
+        .raw_all(&dk)
+        .filter(|o| !deleting(o))
+        .cloned()
+        .collect();
+    for ds in sets {
+        let ns = s(&ds, "/metadata/namespace").to_string();
+        let uid = s(&ds, "/metadata/uid").to_string();
+        let hash = template_hash(ds.pointer("/spec/template").unwrap_or(&Value::Null));
+        let generation = ds
+            .pointer("/metadata/generation")
+            .and_then(Value::as_i64)
+            .unwrap_or(1);
+        let selector = ds
+            .pointer("/spec/template/spec/nodeSelector")
+            .and_then(Value::as_object)
+            .cloned()
+            .unwrap_or_default();
+        let eligible: Vec<String> = nodes
+            .iter()
+            .filter(|n| {
+                selector
+                    .iter()
+                    .all(|(k, v)| n.pointer("/metadata/labels").and_then(|l| l.get(k)) == Some(v))
+            })
+            .map(|n| s(n, "/metadata/name").to_string())
+            .collect();
+        let pods: Vec<Value> = owned_by(store, &pk, &uid)
+            .into_iter()
+            .filter(|p| !deleting(p))
+            .cloned()
+            .collect();
+        for p in &pods {
+            let node = s(p, "/spec/nodeName");
+            let outdated = s(p, "/metadata/labels/controller-revision-hash") != hash;
+            if outdated || !eligible.iter().any(|n| n == node) {
+                delete_pod(store, &ns, s(p, "/metadata/name"));
+            }
+        }
+        for node in &eligible {
+            let has = owned_by(store, &pk, &uid)
+                .into_iter()
+                .any(|p| s(p, "/spec/nodeName") == node);
+            if !has {
+                let mut pod = pod_from_template(
+                    &ds,
+                    ("generateName", format!("{}-", s(&ds, "/metadata/name"))),
+                    &[
+                        ("controller-revision-hash", hash.clone()),
+                        ("pod-template-generation", generation.to_string()),
+                    ],
+                );
+                pod["spec"]["nodeName"] = json!(node);
+                create(store, "", "pods", &ns, pod);
+            }
+        }
+        let pods: Vec<Value> = owned_by(store, &pk, &uid)
+            .into_iter()
+            .filter(|p| !deleting(p))
+            .cloned()
+            .collect();
+        let ready_n = pods.iter().filter(|p| ready(p)).count();
+        let updated = pods
+            .iter()
+            .filter(|p| s(p, "/metadata/labels/controller-revision-hash") == hash)
+            .count();
+        let mut nd = ds.clone();
+        nd["status"] = json!({
+            "observedGeneration": generation, "desiredNumberScheduled": eligible.len(),
+            "currentNumberScheduled": pods.len(), "numberMisscheduled": 0, "numberReady": ready_n,
+            "updatedNumberScheduled": updated, "numberAvailable": ready_n,
+        });
+        put_if_changed(store, &dk, nd);
+    }
+}
+
+/// CronJobs: when a scheduled minute has passed since the last run (or creation), a Job
+/// named `<cronjob>-<minutes since epoch>` is made from `jobTemplate`, honouring
+/// `suspend`, `concurrencyPolicy`, `startingDeadlineSeconds` and the history limits.
+fn cronjobs(store: &mut Store) {
+    let ck = key("batch", "cronjobs");
+    let jk = key("batch", "jobs");
+    let list: Vec<Value> = store
+        .raw_all(&ck)
+        .filter(|o| !deleting(o))
+        .cloned()
+        .collect();
+    let now_s = now_secs();
+    for cj in list {
+        let ns = s(&cj, "/metadata/namespace").to_string();
+        let uid = s(&cj, "/metadata/uid").to_string();
+        let cname = s(&cj, "/metadata/name").to_string();
+        let mut jobs: Vec<Value> = owned_by(store, &jk, &uid)
+            .into_iter()
+            .filter(|j| !deleting(j))
+            .cloned()
+            .collect();
+        jobs.sort_by_key(|j| s(j, "/metadata/creationTimestamp").to_string());
+        let (finished, active): (Vec<&Value>, Vec<&Value>) =
+            jobs.iter().partition(|j| job_finished(j));
+        let mut ncj = cj.clone();
+        let schedule = match crate::cron::Schedule::parse(s(&cj, "/spec/schedule")) {
+            Ok(sch) => Some(sch),
+            Err(e) => {
+                tracing::debug!(cronjob = %cname, error = %e, "not scheduling");
+                None
+            }
+        };
+        let last = parse_rfc3339(s(&cj, "/status/lastScheduleTime"))
+            .or_else(|| parse_rfc3339(s(&cj, "/metadata/creationTimestamp")))
+            .unwrap_or(now_s);
+        let suspended = cj.pointer("/spec/suspend").and_then(Value::as_bool) == Some(true);
+        let due = schedule
+            .as_ref()
+            .and_then(|sch| sch.latest_due(last, now_s))
+            .filter(|_| !suspended)
+            .filter(|t| {
+                cj.pointer("/spec/startingDeadlineSeconds")
+                    .and_then(Value::as_i64)
+                    .is_none_or(|d| now_s - t <= d)
+            });
+        let mut active_refs: Vec<Value> = active.iter().map(|j| object_ref(j)).collect();
+        if let Some(t) = due {
+            let policy = s(&cj, "/spec/concurrencyPolicy");
+            let run = match policy {
+                "Forbid" => active.is_empty(),
+                "Replace" => {
+                    if let Some(rt) = store.registry.get("batch", "v1", "jobs") {
+                        let bg = DeleteOptions {
+                            propagation: Some("Background".into()),
+                            ..Default::default()
+                        };
+                        for j in &active {
+                            let _ = store.delete(&rt, &ns, s(j, "/metadata/name"), &bg, false);
+                        }
+                    }
+                    active_refs.clear();
+                    true
+                }
+                _ => true,
+            };
+            if run {
+                let tpl = cj
+                    .pointer("/spec/jobTemplate")
+                    .cloned()
+                    .unwrap_or_else(|| json!({}));
+                let mut meta = tpl.get("metadata").cloned().unwrap_or_else(|| json!({}));
+                meta["name"] = json!(format!("{cname}-{}", t / 60));
+                meta["namespace"] = json!(ns);
+                meta["ownerReferences"] = json!([owner_ref(&cj)]);
+                meta["annotations"]["batch.kubernetes.io/cronjob-scheduled-timestamp"] =
+                    json!(format_rfc3339(t));
+                let job = json!({"apiVersion": "batch/v1", "kind": "Job", "metadata": meta,
+                                 "spec": tpl.get("spec").cloned().unwrap_or_else(|| json!({}))});
+                if let Some(made) = create(store, "batch", "jobs", &ns, job) {
+                    active_refs.push(object_ref(&made));
+                }
+            }
+            // A skipped run (Forbid) still counts as handled for this minute.
+            ncj["status"]["lastScheduleTime"] = json!(format_rfc3339(t));
+        }
+        // Finished Jobs beyond the history limits are deleted, oldest first.
+        let limit = |field: &str, default: i64| {
+            cj.pointer(&format!("/spec/{field}"))
+                .and_then(Value::as_i64)
+                .unwrap_or(default)
+                .max(0) as usize
+        };
+        let succeeded: Vec<&&Value> = finished.iter().filter(|j| job_succeeded(j)).collect();
+        let failed: Vec<&&Value> = finished.iter().filter(|j| !job_succeeded(j)).collect();
+        if let Some(rt) = store.registry.get("batch", "v1", "jobs") {
+            let bg = DeleteOptions {
+                propagation: Some("Background".into()),
+                ..Default::default()
+            };
+            for (set, keep) in [
+                (&succeeded, limit("successfulJobsHistoryLimit", 3)),
+                (&failed, limit("failedJobsHistoryLimit", 1)),
+            ] {
+                for j in set.iter().take(set.len().saturating_sub(keep)) {
+                    let _ = store.delete(&rt, &ns, s(j, "/metadata/name"), &bg, false);
+                }
+            }
+        }
+        if let Some(t) = succeeded
+            .iter()
+            .filter_map(|j| j.pointer("/status/completionTime").and_then(Value::as_str))
+            .max()
+        {
+            ncj["status"]["lastSuccessfulTime"] = json!(t);
+        }
+        match ncj.get_mut("status").and_then(Value::as_object_mut) {
+            Some(st) if active_refs.is_empty() => {
+                st.remove("active");
+            }
+            Some(st) => {
+                st.insert("active".into(), Value::Array(active_refs));
+            }
+            None if !active_refs.is_empty() => ncj["status"]["active"] = Value::Array(active_refs),
+            None => {}
+        }
+        put_if_changed(store, &ck, ncj);
+    }
+}
+
+/// An ObjectReference to `o`, as CronJob status lists its active Jobs.
+fn object_ref(o: &Value) -> Value {
+    json!({"apiVersion": s(o, "/apiVersion"), "kind": s(o, "/kind"), "name": s(o, "/metadata/name"),
+           "namespace": s(o, "/metadata/namespace"), "uid": s(o, "/metadata/uid")})
+}
+
+fn job_succeeded(job: &Value) -> bool {
+    job.pointer("/status/conditions")
+        .and_then(Value::as_array)
+        .is_some_and(|cs| {
+            cs.iter()
+                .any(|c| s(c, "/type") == "Complete" && s(c, "/status") == "True")
+        })
+}
+
 fn job_condition(t: &str, reason: &str, message: &str) -> Value {
     let n = now();
     json!({"type": t, "status": "True", "reason": reason, "message": message, "lastProbeTime": n, "lastTransitionTime": n})
@@ -539,6 +977,22 @@ fn image_id(image: &str) -> String {
     )
 }
 
+/// The containers of a pod spec list (`containers` or `initContainers`).
+fn containers_of<'a>(pod: &'a Value, list: &str) -> impl Iterator<Item = &'a Value> {
+    pod.pointer(&format!("/spec/{list}"))
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+}
+
+/// A stable fake container ID (`palisade://…`), as runtimes report one per container.
+fn container_id(pod: &str, c: &Value) -> String {
+    format!(
+        "palisade://{:016x}",
+        fnv(format!("{pod}/{}", s(c, "/name")).as_bytes())
+    )
+}
+
 fn is_job_pod(p: &Value) -> bool {
     p.pointer("/metadata/ownerReferences")
         .and_then(Value::as_array)
@@ -549,6 +1003,7 @@ fn pods(
     store: &mut Store,
     shared: &Arc<Shared>,
     config: &Arc<Config>,
+    resolver: &Arc<Resolver>,
     runs: &mut BTreeMap<(String, String), JobRun>,
 ) {
     let pk = key("", "pods");
@@ -564,8 +1019,39 @@ fn pods(
         if phase != "Pending" || deleting(&p) || p.pointer("/status/startTime").is_some() {
             continue;
         }
+        // Running workloads report the digest of the image they run; resolve it first.
+        let mut ids = Vec::new();
+        if !is_job_pod(&p) {
+            let mut waiting = false;
+            let mut failures = Vec::new();
+            for c in containers_of(&p, "containers") {
+                match resolver.image_id(config, s(c, "/image")) {
+                    Ok(Some(id)) => ids.push(id),
+                    Ok(None) => waiting = true,
+                    Err(message) => failures.push((c.clone(), message)),
+                }
+            }
+            if !failures.is_empty() {
+                let mut np = p.clone();
+                np["status"]["containerStatuses"] = failures
+                    .iter()
+                    .map(|(c, message)| {
+                        json!({"name": s(c, "/name"), "image": s(c, "/image"), "imageID": "", "ready": false,
+                               "restartCount": 0, "started": false,
+                               "state": {"waiting": {"reason": "ErrImagePull", "message": message}}})
+                    })
+                    .collect();
+                put_if_changed(store, &pk, np);
+                continue;
+            }
+            if waiting {
+                continue;
+            }
+        }
         let mut np = p.clone();
-        np["spec"]["nodeName"] = json!(NODE_NAME);
+        if s(&p, "/spec/nodeName").is_empty() {
+            np["spec"]["nodeName"] = json!(NODE_NAME);
+        }
         let t = now();
         np["status"]["startTime"] = json!(t);
         np["status"]["hostIP"] = json!("127.0.0.1");
@@ -575,13 +1061,12 @@ fn pods(
         np["status"]["hostIPs"] = json!([{"ip": "127.0.0.1"}]);
         np["status"]["qosClass"] = json!("BestEffort");
         if is_job_pod(&p) {
-            np["status"]["phase"] = json!("Running");
-            np["status"]["containerStatuses"] = Value::Array(
-                p.pointer("/spec/containers").and_then(Value::as_array).into_iter().flatten().map(|c| {
-                    json!({"name": s(c, "/name"), "image": s(c, "/image"), "imageID": image_id(s(c, "/image")), "containerID": format!("palisade://{:016x}", fnv(format!("{name}/{}", s(c, "/name")).as_bytes())), "ready": true,
-                           "restartCount": 0, "started": true, "state": {"running": {"startedAt": t}}})
-                }).collect(),
-            );
+            // With init containers the pod stays Pending until they are done (the
+            // runner then marks it Running).
+            if containers_of(&p, "initContainers").next().is_none() {
+                np["status"]["phase"] = json!("Running");
+                np["status"]["containerStatuses"] = running_statuses(&p, &t);
+            }
             let (tx, rx) = oneshot::channel();
             runs.insert((ns.clone(), name.clone()), JobRun { kill: Some(tx) });
             let env = container_inputs(store, &p);
@@ -594,12 +1079,23 @@ fn pods(
                 {"type": "ContainersReady", "status": "True", "lastTransitionTime": t},
                 {"type": "PodScheduled", "status": "True", "lastTransitionTime": t},
             ]);
-            np["status"]["containerStatuses"] = Value::Array(
-                p.pointer("/spec/containers").and_then(Value::as_array).into_iter().flatten().map(|c| {
-                    json!({"name": s(c, "/name"), "image": s(c, "/image"), "imageID": image_id(s(c, "/image")), "containerID": format!("palisade://{:016x}", fnv(format!("{name}/{}", s(c, "/name")).as_bytes())), "ready": true,
+            np["status"]["containerStatuses"] = containers_of(&p, "containers")
+                .zip(ids)
+                .map(|(c, id)| {
+                    json!({"name": s(c, "/name"), "image": s(c, "/image"), "imageID": id, "containerID": container_id(&name, c), "ready": true,
                            "restartCount": 0, "started": true, "state": {"running": {"startedAt": t}}})
-                }).collect(),
-            );
+                })
+                .collect();
+            // Init containers of running workloads run nothing here; they report done.
+            let inits: Vec<Value> = containers_of(&p, "initContainers")
+                .map(|c| {
+                    json!({"name": s(c, "/name"), "image": s(c, "/image"), "imageID": image_id(s(c, "/image")), "containerID": container_id(&name, c), "ready": true,
+                           "restartCount": 0, "started": false, "state": {"terminated": {"exitCode": 0, "reason": "Completed", "startedAt": t, "finishedAt": t}}})
+                })
+                .collect();
+            if !inits.is_empty() {
+                np["status"]["initContainerStatuses"] = Value::Array(inits);
+            }
         }
         put_if_changed(store, &pk, np);
     }
@@ -705,12 +1201,7 @@ fn container_inputs(store: &Store, pod: &Value) -> PodInputs {
         .collect();
     let mut env = BTreeMap::new();
     let mut files = BTreeMap::new();
-    for c in pod
-        .pointer("/spec/containers")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-    {
+    for c in containers_of(pod, "initContainers").chain(containers_of(pod, "containers")) {
         let cname = s(c, "/name").to_string();
         let mut vars = Vec::new();
         for e in c.get("env").and_then(Value::as_array).into_iter().flatten() {
@@ -802,6 +1293,43 @@ fn rewrite_mount_paths(arg: &str, mounts: &[String], root: &Path) -> String {
     arg.to_string()
 }
 
+/// Running-state status of a Job pod's main containers.
+fn running_statuses(pod: &Value, t: &str) -> Value {
+    let name = s(pod, "/metadata/name");
+    containers_of(pod, "containers")
+        .map(|c| {
+            json!({"name": s(c, "/name"), "image": s(c, "/image"), "imageID": image_id(s(c, "/image")), "containerID": container_id(name, c), "ready": true,
+                   "restartCount": 0, "started": true, "state": {"running": {"startedAt": t}}})
+        })
+        .collect()
+}
+
+/// Status of a container that ran and ended.
+fn terminated_status(
+    c: &Value,
+    pod: &str,
+    (code, reason, message): &(i64, String, String),
+    started_at: &str,
+) -> Value {
+    json!({"name": s(c, "/name"), "image": s(c, "/image"), "imageID": image_id(s(c, "/image")), "containerID": container_id(pod, c), "ready": false, "restartCount": 0, "started": false,
+        "state": {"terminated": {"exitCode": code, "reason": reason, "message": message, "startedAt": started_at, "finishedAt": now()}}})
+}
+
+/// Applies `f` to the stored pod, unless it is gone or already finished.
+fn update_pod(shared: &Shared, ns: &str, name: &str, f: impl FnOnce(&mut Value)) {
+    let mut store = shared.lock();
+    let pk = key("", "pods");
+    if let Some(mut p) = store.raw(&pk, ns, name).cloned()
+        && !matches!(s(&p, "/status/phase"), "Succeeded" | "Failed")
+    {
+        f(&mut p);
+        store.put_internal(&pk, p);
+    }
+}
+
+/// Runs a Job pod like a kubelet with `restartPolicy: Never`: init containers one after
+/// the other (the first failure fails the pod and the main containers never start),
+/// then all main containers at once.
 async fn run_pod(
     shared: Arc<Shared>,
     config: Arc<Config>,
@@ -811,12 +1339,6 @@ async fn run_pod(
 ) {
     let ns = s(&pod, "/metadata/namespace").to_string();
     let name = s(&pod, "/metadata/name").to_string();
-    let started_at = now();
-    let containers: Vec<Value> = pod
-        .pointer("/spec/containers")
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default();
     let work = std::env::temp_dir().join(format!(
         "palisade-pod-{}-{}",
         std::process::id(),
@@ -829,18 +1351,17 @@ async fn run_pod(
             let _ = kill_tx2.send(());
         }
     });
-    let mut handles = Vec::new();
-    for c in containers {
-        let cname = s(&c, "/name").to_string();
+    let launch = |c: &Value| {
+        let cname = s(c, "/name").to_string();
         let env = inputs.env.get(&cname).cloned().unwrap_or_default();
         let files = inputs.files.get(&cname).cloned().unwrap_or_default();
-        let cmd = command_for(&config, &c);
+        let cmd = command_for(&config, c);
         let root = work.join(&cname);
         let shared = shared.clone();
         let (ns, name) = (ns.clone(), name.clone());
         let mut killed = kill_tx.subscribe();
-        handles.push(tokio::spawn(async move {
-            let result = run_container(
+        async move {
+            run_container(
                 &shared,
                 &ns,
                 &name,
@@ -851,31 +1372,102 @@ async fn run_pod(
                 &root,
                 &mut killed,
             )
-            .await;
-            (cname, s(&c, "/image").to_string(), result)
+            .await
+        }
+    };
+    let inits: Vec<Value> = containers_of(&pod, "initContainers").cloned().collect();
+    let mut init_statuses: Vec<Value> = Vec::new();
+    for (i, c) in inits.iter().enumerate() {
+        let started_at = now();
+        let pending: Vec<Value> = inits[i..]
+            .iter()
+            .enumerate()
+            .map(|(j, c)| {
+                let state = if j == 0 {
+                    json!({"running": {"startedAt": started_at}})
+                } else {
+                    json!({"waiting": {"reason": "PodInitializing"}})
+                };
+                json!({"name": s(c, "/name"), "image": s(c, "/image"), "imageID": "", "ready": false, "restartCount": 0, "started": j == 0, "state": state})
+            })
+            .collect();
+        let shown: Vec<Value> = init_statuses.iter().cloned().chain(pending).collect();
+        update_pod(&shared, &ns, &name, |p| {
+            p["status"]["initContainerStatuses"] = Value::Array(shown);
+        });
+        let result = launch(c).await;
+        let failed = result.0 != 0;
+        init_statuses.push(terminated_status(c, &name, &result, &started_at));
+        if failed {
+            let _ = std::fs::remove_dir_all(&work);
+            let t = now();
+            let waiting: Vec<Value> = containers_of(&pod, "containers")
+                .map(|c| json!({"name": s(c, "/name"), "image": s(c, "/image"), "imageID": "", "ready": false, "restartCount": 0, "started": false,
+                                "state": {"waiting": {"reason": "PodInitializing"}}}))
+                .collect();
+            let cname = s(c, "/name").to_string();
+            update_pod(&shared, &ns, &name, |p| {
+                p["status"]["phase"] = json!("Failed");
+                p["status"]["initContainerStatuses"] = Value::Array(init_statuses);
+                p["status"]["containerStatuses"] = Value::Array(waiting);
+                p["status"]["conditions"] = json!([
+                    {"type": "Initialized", "status": "False", "reason": "ContainersNotInitialized",
+                     "message": format!("containers with incomplete status: [{cname}]"), "lastTransitionTime": t},
+                    {"type": "PodScheduled", "status": "True", "lastTransitionTime": t},
+                ]);
+            });
+            return;
+        }
+    }
+    if !inits.is_empty() {
+        let t = now();
+        let statuses = init_statuses.clone();
+        update_pod(&shared, &ns, &name, |p| {
+            p["status"]["phase"] = json!("Running");
+            p["status"]["initContainerStatuses"] = Value::Array(statuses);
+            p["status"]["containerStatuses"] = running_statuses(p, &t);
+        });
+    }
+    let started_at = now();
+    let containers: Vec<Value> = containers_of(&pod, "containers").cloned().collect();
+    let results = futures_join_all(containers.iter().map(&launch).collect()).await;
+    let mut all_ok = true;
+    let statuses: Vec<Value> = containers
+        .iter()
+        .zip(&results)
+        .map(|(c, r)| {
+            all_ok &= r.0 == 0;
+            terminated_status(c, &name, r, &started_at)
+        })
+        .collect();
+    let _ = std::fs::remove_dir_all(&work);
+    update_pod(&shared, &ns, &name, |p| {
+        p["status"]["phase"] = json!(if all_ok { "Succeeded" } else { "Failed" });
+        p["status"]["containerStatuses"] = Value::Array(statuses);
+        if !init_statuses.is_empty() {
+            p["status"]["initContainerStatuses"] = Value::Array(init_statuses);
+        }
+    });
+}
+
+/// Awaits all futures concurrently, keeping their order (a tiny `join_all`: each future
+/// runs in its own task so containers of one pod really run side by side).
+async fn futures_join_all<F>(futs: Vec<F>) -> Vec<(i64, String, String)>
+where
+    F: std::future::Future<Output = (i64, String, String)> + Send + 'static,
+{
+    let handles: Vec<_> = futs.into_iter().map(tokio::spawn).collect();
+    let mut out = Vec::with_capacity(handles.len());
+    for h in handles {
+        out.push(h.await.unwrap_or_else(|e| {
+            (
+                128,
+                "Error".into(),
+                format!("the container task failed: {e}"),
+            )
         }));
     }
-    let mut statuses = Vec::new();
-    let mut all_ok = true;
-    for h in handles {
-        let Ok((cname, image, (code, reason, message))) = h.await else {
-            continue;
-        };
-        all_ok &= code == 0;
-        let t = now();
-        statuses.push(json!({"name": cname, "image": image, "imageID": image_id(&image), "ready": false, "restartCount": 0, "started": false,
-            "state": {"terminated": {"exitCode": code, "reason": reason, "message": message, "startedAt": started_at, "finishedAt": t}}}));
-    }
-    let _ = std::fs::remove_dir_all(&work);
-    let mut store = shared.lock();
-    let pk = key("", "pods");
-    if let Some(mut p) = store.raw(&pk, &ns, &name).cloned() {
-        if !matches!(s(&p, "/status/phase"), "Succeeded" | "Failed") {
-            p["status"]["phase"] = json!(if all_ok { "Succeeded" } else { "Failed" });
-        }
-        p["status"]["containerStatuses"] = Value::Array(statuses);
-        store.put_internal(&pk, p);
-    }
+    out
 }
 
 #[allow(clippy::too_many_arguments)] // one call site; a struct would only rename the list

@@ -183,7 +183,13 @@ impl ApiError {
             "code": self.code,
         });
         if let (Some(d), Some(obj)) = (&self.details, status.as_object_mut()) {
-            obj.insert("details".into(), d.clone());
+            let mut d = d.clone();
+            // The real server omits empty fields (`group` of core types); strict
+            // clients such as kube-rs fail to decode the whole Status on a null.
+            if let Some(m) = d.as_object_mut() {
+                m.retain(|_, v| !v.is_null());
+            }
+            obj.insert("details".into(), d);
         }
         status
     }
@@ -218,5 +224,10 @@ mod tests {
         let c = ApiError::conflict("pods", "p", "the object has been modified").to_status();
         assert_eq!(c["code"], 409);
         assert_eq!(c["reason"], "Conflict");
+        let core = ApiError::not_found("configmaps", "x").to_status();
+        assert!(
+            core["details"].get("group").is_none(),
+            "no null group for core types: {core}"
+        );
     }
 }

@@ -379,11 +379,108 @@ async fn route(shared: &Arc<Shared>, r: &Req) -> ApiResult<Response<Body>> {
         (Some(name), Some("finalize")) if rt.plural == "namespaces" => {
             item(shared, r, &rt, ns_str, name, false)
         }
+        (Some(name), Some("scale")) if rt.scale_subresource => {
+            let out = scale(shared, r, &rt, ns_str, name)?;
+            Ok(json_response(200, &out))
+        }
         (Some(name), Some("log")) if rt.log_subresource && r.method == Method::GET => {
             pod_log(shared, r, ns_str, name).await
         }
         _ => Err(ApiError::no_route()),
     }
+}
+
+/// The autoscaling/v1 `Scale` view of a workload.
+fn scale_of(obj: &Value) -> Value {
+    let meta = obj.get("metadata").cloned().unwrap_or_else(|| json!({}));
+    let pick = |k: &str| meta.get(k).cloned().unwrap_or(Value::Null);
+    let selector: Vec<String> = obj
+        .pointer("/spec/selector/matchLabels")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+        .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or_default()))
+        .collect();
+    json!({
+        "kind": "Scale", "apiVersion": "autoscaling/v1",
+        "metadata": {"name": pick("name"), "namespace": pick("namespace"), "uid": pick("uid"),
+                     "resourceVersion": pick("resourceVersion"), "creationTimestamp": pick("creationTimestamp")},
+        "spec": {"replicas": obj.pointer("/spec/replicas").cloned().unwrap_or(json!(1))},
+        "status": {"replicas": obj.pointer("/status/replicas").cloned().unwrap_or(json!(0)),
+                   "selector": selector.join(",")},
+    })
+}
+
+/// `/scale` of Deployments, ReplicaSets and StatefulSets: GET, PUT and the JSON patch
+/// types, all through a `Scale` object whose `spec.replicas` is written back.
+fn scale(
+    shared: &Arc<Shared>,
+    r: &Req,
+    rt: &Arc<ResourceType>,
+    ns: &str,
+    name: &str,
+) -> ApiResult<Value> {
+    let mut store = shared.lock();
+    let obj = store.get(rt, ns, name)?;
+    let current = scale_of(&obj);
+    let wanted = match r.method {
+        Method::GET => return Ok(current),
+        Method::PUT => r.decode_body()?,
+        Method::PATCH => {
+            let body = r.decode_body()?;
+            let mut s = current.clone();
+            match r.media_type() {
+                "application/merge-patch+json" => patch::merge_patch(&mut s, &body),
+                "application/json-patch+json" => patch::json_patch(&mut s, &body)?,
+                "application/strategic-merge-patch+json" => patch::strategic_merge(&mut s, &body)?,
+                other => return Err(ApiError::unsupported_media(other)),
+            }
+            s
+        }
+        _ => {
+            return Err(ApiError::method_not_allowed(format!(
+                "method {} is not allowed on scale",
+                r.method
+            )));
+        }
+    };
+    if let Some(want) = wanted
+        .pointer("/metadata/resourceVersion")
+        .and_then(Value::as_str)
+        .filter(|v| !v.is_empty())
+        && Some(want)
+            != obj
+                .pointer("/metadata/resourceVersion")
+                .and_then(Value::as_str)
+    {
+        return Err(ApiError::conflict(
+            &rt.qualified(),
+            name,
+            "the object has been modified; please apply your changes to the latest version and try again",
+        ));
+    }
+    let replicas = wanted
+        .pointer("/spec/replicas")
+        .and_then(Value::as_i64)
+        .filter(|n| *n >= 0)
+        .ok_or_else(|| {
+            ApiError::invalid(
+                "Scale",
+                name,
+                vec![(
+                    "spec.replicas".into(),
+                    "Invalid value: must be a non-negative integer".into(),
+                )],
+            )
+        })?;
+    let mut new = obj.clone();
+    new["spec"]["replicas"] = json!(replicas);
+    let now = time::format_rfc3339(time::now_secs());
+    patch::record_update(Some(&obj), &mut new, &r.manager(), "", &now);
+    let updated = store.update(rt, ns, name, new, false, r.dry_run())?;
+    drop(store);
+    shared.changed.notify_one();
+    Ok(scale_of(&updated))
 }
 
 fn list_object(rt: &ResourceType, page: crate::store::ListPage) -> Value {
@@ -696,6 +793,19 @@ fn event_line(type_: &str, object: &Value) -> Bytes {
     Bytes::from(v)
 }
 
+/// A BOOKMARK event at `rv`. `end_of_initial` marks the end of the initial events of a
+/// streaming list, which is what clients using `sendInitialEvents` wait for.
+fn bookmark_line(rt: &ResourceType, rv: u64, end_of_initial: bool) -> Bytes {
+    let mut meta = json!({"resourceVersion": rv.to_string()});
+    if end_of_initial {
+        meta["annotations"] = json!({"k8s.io/initial-events-end": "true"});
+    }
+    event_line(
+        "BOOKMARK",
+        &json!({"kind": rt.kind, "apiVersion": rt.api_version(), "metadata": meta}),
+    )
+}
+
 struct WatchSpec {
     rt: Arc<ResourceType>,
     ns: Option<String>,
@@ -733,6 +843,15 @@ impl WatchSpec {
     }
 }
 
+/// What a watch starts from: events to replay, the live feed, the resourceVersion it
+/// is at, and the connection epoch it was opened in.
+type WatchStart = (
+    Vec<Arc<WatchEvent>>,
+    broadcast::Receiver<Arc<WatchEvent>>,
+    u64,
+    watch::Receiver<u64>,
+);
+
 fn watch_response(
     shared: &Arc<Shared>,
     r: &Req,
@@ -755,15 +874,15 @@ fn watch_response(
         .and_then(|t| t.parse::<u64>().ok())
         .map(Duration::from_secs);
     let rv_param = r.q("resourceVersion").unwrap_or_default().to_string();
+    // Streaming lists (`sendInitialEvents=true`): the current objects as ADDED, then a
+    // bookmark marking the end of the initial events, which clients wait for.
+    let send_initial = r.flag("sendInitialEvents");
     let (tx, rx) = mpsc::channel::<Bytes>(256);
-    let (initial, mut live, mut last_rv): (
-        Vec<Arc<WatchEvent>>,
-        broadcast::Receiver<Arc<WatchEvent>>,
-        u64,
-    ) = {
+    let (initial, mut live, mut last_rv, mut epoch): WatchStart = {
         let store = shared.lock();
         let live = store.subscribe();
-        if rv_param.is_empty() || rv_param == "0" {
+        let epoch = store.connection_epoch();
+        if send_initial || rv_param.is_empty() || rv_param == "0" {
             let page = store.list(
                 &spec.rt,
                 spec.ns.as_deref(),
@@ -785,13 +904,13 @@ fn watch_response(
                     })
                 })
                 .collect();
-            (evs, live, rv)
+            (evs, live, rv, epoch)
         } else {
             let since: u64 = rv_param.parse().map_err(|_| {
                 ApiError::bad_request(format!("invalid resourceVersion {rv_param:?}"))
             })?;
             match store.events_since(since) {
-                Ok(evs) => (evs, live, since),
+                Ok(evs) => (evs, live, since, epoch),
                 Err(gone) => {
                     // The real server reports compaction as an ERROR event on a 200 stream.
                     let line = event_line("ERROR", &gone.to_status());
@@ -804,13 +923,25 @@ fn watch_response(
     let interval = shared.bookmark_interval;
     tokio::spawn(async move {
         let mut first = true;
+        // After `drop_connections`, nothing more is forwarded: the connection is about to
+        // be cut, and the client must not see changes made after the cut.
+        let cut = |epoch: &watch::Receiver<u64>| epoch.has_changed().unwrap_or(true);
         for e in initial.iter().filter(|e| spec.matches(e)) {
-            if tx.send(spec.render(e, &mut first)).await.is_err() {
+            if cut(&epoch) || tx.send(spec.render(e, &mut first)).await.is_err() {
                 return;
             }
         }
         if let Some(e) = initial.last() {
             last_rv = last_rv.max(e.rv);
+        }
+        if send_initial
+            && (cut(&epoch)
+                || tx
+                    .send(bookmark_line(&spec.rt, last_rv, true))
+                    .await
+                    .is_err())
+        {
+            return;
         }
         let deadline = timeout.map(|t| tokio::time::Instant::now() + t);
         let mut tick = tokio::time::interval(interval);
@@ -823,6 +954,9 @@ fn watch_response(
                     Ok(e) => {
                         if e.rv <= last_rv {
                             continue;
+                        }
+                        if cut(&epoch) {
+                            return;
                         }
                         last_rv = e.rv;
                         if spec.matches(&e) && tx.send(spec.render(&e, &mut first)).await.is_err() {
@@ -837,12 +971,11 @@ fn watch_response(
                     Err(broadcast::error::RecvError::Closed) => return,
                 },
                 _ = tick.tick(), if bookmarks => {
-                    let bm = json!({"kind": spec.rt.kind, "apiVersion": spec.rt.api_version(),
-                        "metadata": {"resourceVersion": last_rv.to_string(), "annotations": {"k8s.io/initial-events-end": "true"}}});
-                    if tx.send(event_line("BOOKMARK", &bm)).await.is_err() {
+                    if cut(&epoch) || tx.send(bookmark_line(&spec.rt, last_rv, false)).await.is_err() {
                         return;
                     }
                 }
+                _ = epoch.changed() => return,
                 _ = tokio::time::sleep_until(sleep_until) => return,
                 _ = shutdown.changed() => return,
                 _ = tx.closed() => return,
@@ -872,20 +1005,22 @@ fn pod_container(
         .get("", "v1", "pods")
         .ok_or_else(ApiError::no_route)?;
     let pod = store.get(&rt, ns, name)?;
-    let names: Vec<String> = pod
-        .pointer("/spec/containers")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(|c| c.get("name").and_then(Value::as_str).map(str::to_string))
-        .collect();
+    let list = |l: &str| -> Vec<String> {
+        pod.pointer(&format!("/spec/{l}"))
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|c| c.get("name").and_then(Value::as_str).map(str::to_string))
+            .collect()
+    };
+    let (names, inits) = (list("containers"), list("initContainers"));
     let done = matches!(
         pod.pointer("/status/phase").and_then(Value::as_str),
         Some("Succeeded" | "Failed")
     );
     match asked {
         Some(c) if !c.is_empty() => {
-            if names.iter().any(|n| n == c) {
+            if names.iter().chain(&inits).any(|n| n == c) {
                 Ok((c.to_string(), done))
             } else {
                 Err(ApiError::bad_request(format!(

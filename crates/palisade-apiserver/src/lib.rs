@@ -16,10 +16,12 @@
 //! ```
 
 pub mod controllers;
+pub mod cron;
 pub mod discovery;
 pub mod error;
 pub mod http;
 pub mod patch;
+pub mod registry;
 pub mod resources;
 pub mod selector;
 pub mod store;
@@ -68,6 +70,11 @@ pub struct Config {
     /// Run Job containers whose image has no mapping through `sh -c` with the container's
     /// command and args (handy for tests with `busybox`-like images).
     pub run_unmapped_images_with_shell: bool,
+    /// Local registries (`host:port`, plain HTTP, no auth). Pods of running workloads
+    /// whose image lives in one of them get `imageID` = `repo@<manifest digest>`
+    /// resolved from the registry, like a real kubelet reports after a pull; other
+    /// images get a stable fake digest.
+    pub registries: Vec<String>,
 }
 
 impl Default for Config {
@@ -82,6 +89,7 @@ impl Default for Config {
             controllers: true,
             image_commands: BTreeMap::new(),
             run_unmapped_images_with_shell: false,
+            registries: Vec::new(),
         }
     }
 }
@@ -325,13 +333,18 @@ async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
             }
         };
         let shared = shared.clone();
+        let mut epoch = shared.lock().connection_epoch();
         tokio::spawn(async move {
             let svc = service_fn(move |req| http::handle(shared.clone(), req));
-            if let Err(e) = hyper::server::conn::http1::Builder::new()
-                .serve_connection(TokioIo::new(stream), svc)
-                .await
-            {
-                tracing::debug!(error = %e, "connection ended with an error");
+            let conn = hyper::server::conn::http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), svc);
+            tokio::select! {
+                biased;
+                // Dropping the connection future closes the socket mid-response.
+                _ = epoch.changed() => tracing::debug!("connection dropped on request"),
+                r = conn => if let Err(e) = r {
+                    tracing::debug!(error = %e, "connection ended with an error");
+                },
             }
         });
     }

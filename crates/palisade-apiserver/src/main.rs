@@ -4,11 +4,13 @@ use std::path::PathBuf;
 
 use anyhow::{Context, bail};
 
-const USAGE: &str = "usage: palisade-apiserver [--port N] [--kubeconfig PATH] [--state FILE] [--image IMAGE=COMMAND ...]
+const USAGE: &str = "usage: palisade-apiserver [--port N] [--kubeconfig PATH] [--state FILE] [--image IMAGE=COMMAND ...] [--registry HOST:PORT ...]
 
 Serves a Kubernetes API on http://127.0.0.1:PORT (a free port when --port is 0 or absent),
 writes a kubeconfig for it, and keeps objects in memory (in FILE too, with --state).
---image maps a container image to a local command for the Job runner (repeatable).";
+--image maps a container image to a local command for the Job runner (repeatable).
+--registry names a local plain-HTTP registry whose images get real digests in pods'
+imageID (repeatable).";
 
 fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
@@ -40,6 +42,7 @@ fn main() -> anyhow::Result<()> {
                     cmd.split_whitespace().map(str::to_string).collect(),
                 );
             }
+            "--registry" => config.registries.push(value("--registry")?),
             "-h" | "--help" => {
                 println!("{USAGE}");
                 return Ok(());

@@ -55,6 +55,8 @@ pub struct ResourceType {
     pub status_subresource: bool,
     /// Whether pods/log is served.
     pub log_subresource: bool,
+    /// Whether `/scale` is served (`kubectl scale`): workloads with `spec.replicas`.
+    pub scale_subresource: bool,
     /// CRD printer columns, empty for built-ins.
     pub printer_columns: Vec<PrinterColumn>,
     /// True for types defined by a CRD (these get JSON merge patch, not strategic).
@@ -328,6 +330,10 @@ impl Registry {
                 },
                 status_subresource: bi.status,
                 log_subresource: bi.plural == "pods",
+                scale_subresource: matches!(
+                    bi.plural,
+                    "deployments" | "replicasets" | "statefulsets"
+                ),
                 printer_columns: Vec::new(),
                 custom: false,
             });
@@ -503,6 +509,7 @@ pub fn types_from_crd(crd: &Value) -> Vec<ResourceType> {
                 verbs: ALL_VERBS.to_vec(),
                 status_subresource: v.pointer("/subresources/status").is_some(),
                 log_subresource: false,
+                scale_subresource: false,
                 printer_columns,
                 custom: true,
             })

@@ -11,7 +11,7 @@ use std::hash::{BuildHasher, Hasher};
 use std::sync::Arc;
 
 use serde_json::{Map, Value, json};
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, watch};
 
 use crate::error::{ApiError, ApiResult};
 use crate::resources::{Registry, ResourceType};
@@ -74,6 +74,8 @@ pub struct Store {
     uid_counter: u64,
     /// Set on every change; the persistence task clears it after saving.
     pub dirty: bool,
+    /// Bumped by [`Store::drop_connections`]; every open connection watches it.
+    connection_epoch: watch::Sender<u64>,
 }
 
 /// Names of system namespaces that always exist, like on a fresh cluster.
@@ -152,6 +154,7 @@ impl Store {
             uid_seed: RandomState::new(),
             uid_counter: 0,
             dirty: false,
+            connection_epoch: watch::Sender::new(0),
         };
         s.ensure_system_namespaces();
         s
@@ -218,6 +221,21 @@ impl Store {
     /// so no event falls in between.
     pub fn subscribe(&self) -> broadcast::Receiver<Arc<WatchEvent>> {
         self.tx.subscribe()
+    }
+
+    /// Abruptly closes every open client connection, as a network failure or a server
+    /// crash would, so tests can check that clients reconnect and resume. Watches stop
+    /// forwarding events at once: a change made under the same lock right after this
+    /// call is never seen by the old connections, so clients must catch up (or relist)
+    /// after reconnecting.
+    pub fn drop_connections(&mut self) {
+        self.connection_epoch.send_modify(|e| *e += 1);
+    }
+
+    /// A receiver that changes when [`Store::drop_connections`] is called; connections
+    /// and watches take one when they start.
+    pub fn connection_epoch(&self) -> watch::Receiver<u64> {
+        self.connection_epoch.subscribe()
     }
 
     /// Events after `since` still in the window, or 410 Gone when some were compacted.

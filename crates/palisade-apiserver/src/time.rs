@@ -16,7 +16,7 @@ pub fn now_secs() -> i64 {
 }
 
 /// Days since 1970-01-01 to a civil (year, month, day) date, proleptic Gregorian.
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
+pub(crate) fn civil_from_days(days: i64) -> (i64, u32, u32) {
     // Shift the epoch to 0000-03-01 so that leap days fall at the end of a 400-year era.
     let z = days + 719_468;
     let era = z.div_euclid(146_097);
