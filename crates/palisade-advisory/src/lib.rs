@@ -18,7 +18,7 @@ mod ingest;
 mod model;
 mod osv;
 mod store;
-mod time;
+pub mod time;
 
 use std::path::PathBuf;
 

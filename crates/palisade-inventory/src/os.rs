@@ -73,12 +73,16 @@ pub struct OsInfo {
     pub distroless: bool,
     /// The last day of the release's support, as `YYYY-MM-DD`, where known.
     pub eol_date: Option<String>,
-    /// Whether the release is past [`OsInfo::eol_date`] on the day of the scan; `None` when the
-    /// date is unknown. Advisory feeds stop covering such releases, so an empty report means less.
-    pub eosl: Option<bool>,
 }
 
 impl OsInfo {
+    /// Whether the release is past its end of life on `today` (`YYYY-MM-DD`); `None` when the
+    /// date is unknown. Advisory feeds stop covering such releases, so an empty report means
+    /// less. The caller supplies the date so detection stays independent of the clock.
+    pub fn eosl_on(&self, today: &str) -> Option<bool> {
+        self.eol_date.as_deref().map(|d| d < today)
+    }
+
     /// The OSV ecosystem that holds this release's advisories, such as `Debian:12`, `Ubuntu:22.04`
     /// or `Alpine:v3.20`; `None` for families whose advisories are not matched yet.
     pub fn ecosystem(&self) -> Option<String> {
@@ -176,7 +180,6 @@ fn get<'a>(kv: &'a [(String, String)], key: &str) -> Option<&'a str> {
 /// Detects the OS from a merged file tree, or `None` for images without a recognisable release
 /// file (scratch images, static binaries).
 pub fn detect_os(tree: &FileTree) -> Option<OsInfo> {
-    let today = today_utc();
     let mut found = from_os_release(tree).or_else(|| from_legacy_files(tree))?;
     // Debian's os-release carries only the major version; the point release is in
     // /etc/debian_version, which is what people (and Trivy) report.
@@ -195,7 +198,6 @@ pub fn detect_os(tree: &FileTree) -> Option<OsInfo> {
             tree.read("var/lib/dpkg/status").is_none() && !tree.read_dir(DPKG_STATUS_D).is_empty();
     }
     found.eol_date = eol_date(found.family, &found.version).map(str::to_string);
-    found.eosl = found.eol_date.as_deref().map(|d| d < today.as_str());
     Some(found)
 }
 
@@ -228,7 +230,6 @@ fn from_os_release(tree: &FileTree) -> Option<OsInfo> {
         pretty_name,
         distroless,
         eol_date: None,
-        eosl: None,
     })
 }
 
@@ -243,7 +244,6 @@ fn from_legacy_files(tree: &FileTree) -> Option<OsInfo> {
         pretty_name,
         distroless: false,
         eol_date: None,
-        eosl: None,
     };
     if let Some(lsb) = tree.read(LSB_RELEASE) {
         let kv = parse_os_release(lsb);
@@ -342,29 +342,6 @@ fn eol_date(family: OsFamily, version: &str) -> Option<&'static str> {
     table.iter().find(|(v, _)| *v == key).map(|(_, d)| *d)
 }
 
-/// Today's date in UTC as `YYYY-MM-DD`, from the system clock (days-to-civil conversion of the
-/// proleptic Gregorian calendar).
-fn today_utc() -> String {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
-    civil_date((secs / 86_400) as i64)
-}
-
-fn civil_date(days_since_epoch: i64) -> String {
-    let z = days_since_epoch + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!("{year:04}-{month:02}-{day:02}")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -442,7 +419,8 @@ VERSION_ID=\"12\"\nVERSION=\"12 (bookworm)\"\nVERSION_CODENAME=bookworm\nID=debi
         let d = tree(&[("etc/debian_version", "9.13\n")], &[]);
         let d = detect_os(&d).unwrap();
         assert_eq!((d.family, d.version.as_str()), (OsFamily::Debian, "9.13"));
-        assert_eq!(d.eosl, Some(true));
+        assert_eq!(d.eosl_on("2026-11-26"), Some(true));
+        assert_eq!(d.eosl_on("2020-01-01"), Some(false));
         let u = tree(
             &[(
                 "etc/lsb-release",
@@ -492,13 +470,5 @@ VERSION_ID=\"12\"\nVERSION=\"12 (bookworm)\"\nVERSION_CODENAME=bookworm\nID=debi
         assert_eq!(get(&kv, "A"), Some("x \"y\""));
         assert_eq!(get(&kv, "B"), Some("single"));
         assert_eq!(get(&kv, "C"), Some("plain"));
-    }
-
-    #[test]
-    fn civil_dates() {
-        assert_eq!(civil_date(0), "1970-01-01");
-        assert_eq!(civil_date(19_723), "2024-01-01");
-        assert_eq!(civil_date(20_513), "2026-03-01");
-        assert_eq!(civil_date(11_016), "2000-02-29");
     }
 }

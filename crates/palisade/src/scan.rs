@@ -70,6 +70,8 @@ pub fn scan_image(args: &ImageArgs) -> Result<Report> {
         &filter,
         args.list_all_pkgs,
     );
+    let created_at = palisade_report::now_rfc3339();
+    let today = &created_at[..10];
     let meta = &image.metadata;
     let mut repo_tags = meta.repo_tags.clone();
     if repo_tags.is_empty()
@@ -80,14 +82,14 @@ pub fn scan_image(args: &ImageArgs) -> Result<Report> {
     }
     Ok(Report {
         schema_version: palisade_report::SCHEMA_VERSION,
-        created_at: palisade_report::now_rfc3339(),
+        created_at: created_at.clone(),
         artifact_name: args.image.clone(),
         artifact_type: "container_image".to_string(),
         metadata: Metadata {
             os: inventory.os.as_ref().map(|os| OsMeta {
                 family: os.family.to_string(),
                 name: os.version.clone(),
-                eosl: os.eosl.unwrap_or(false),
+                eosl: os.eosl_on(today).unwrap_or(false),
                 eol_date: os.eol_date.clone(),
             }),
             image_id: meta.config_digest.clone(),
