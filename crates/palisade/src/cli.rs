@@ -32,6 +32,9 @@ pub enum Command {
     /// Build and inspect the advisory database.
     #[command(subcommand)]
     Db(DbCommand),
+    /// Print the CustomResourceDefinitions of Palisade's reports (Trivy Operator's
+    /// aquasecurity.github.io/v1alpha1 kinds) as a YAML stream for `kubectl apply -f -`.
+    Crds,
     /// Measure the floor for benchmarks: read and decompress every layer of an OCI layout and
     /// walk its tar entries, doing nothing else.
     #[command(hide = true)]
@@ -141,6 +144,11 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Db(DbCommand::Build { osv, db }) => db_build(&osv, &db.path()?),
         Command::Db(DbCommand::Info { db, json }) => db_info(&db.path()?, json),
         Command::BenchFloor { dir } => crate::floor::run(&dir),
+        Command::Crds => {
+            let yaml = palisade_crds::crds_yaml().context("rendering the CRDs")?;
+            write_stdout(yaml.as_bytes()).context("writing the CRDs to stdout")?;
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 
@@ -159,17 +167,21 @@ fn image(args: ImageArgs) -> Result<ExitCode> {
     };
     match &args.output {
         Some(path) => write_atomically(path, text.as_bytes())?,
-        None => {
-            let mut out = std::io::stdout().lock();
-            out.write_all(text.as_bytes())
-                .and_then(|()| out.flush())
-                .context("writing the report to stdout")?;
-        }
+        None => write_stdout(text.as_bytes()).context("writing the report to stdout")?,
     }
     if args.exit_code != 0 && report.finding_count() > 0 {
         return Ok(ExitCode::from(args.exit_code));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Writes to stdout; a reader that stops early (`| head`) is not an error.
+fn write_stdout(data: &[u8]) -> std::io::Result<()> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(data).and_then(|()| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other,
+    }
 }
 
 /// Writes next to the target and renames, so a report file is never half-written.
