@@ -3,9 +3,22 @@
 //! The JSON follows the shape of Trivy's `--format json` output (`Results[].Vulnerabilities[]` with
 //! the same field names), so scripts and dashboards written for Trivy read Palisade's reports
 //! unchanged. Fields Trivy lacks are added, never renamed. The README documents every field.
+//!
+//! The same scan can also be written as a CycloneDX 1.6 or SPDX 2.3 SBOM or a SARIF 2.1.0 log
+//! ([`to_cyclonedx`], [`to_spdx`], [`to_sarif`]), and a CycloneDX BOM can be read back into an
+//! inventory ([`read_inventory`]) to match it later without the image.
 
+mod cyclonedx;
+mod document;
+pub mod purl;
+mod sarif;
+mod spdx;
 mod table;
 
+pub use cyclonedx::{SbomError, SbomInventory, read_inventory, to_cyclonedx};
+pub use document::DocumentInput;
+pub use sarif::to_sarif;
+pub use spdx::{sanitize_id, to_spdx};
 pub use table::render_table;
 
 use palisade_cvss::Severity;

@@ -21,7 +21,11 @@ pub struct Cli {
 impl Cli {
     /// Whether the user asked for silence on stderr.
     pub fn quiet(&self) -> bool {
-        matches!(&self.command, Command::Image(a) if a.quiet)
+        match &self.command {
+            Command::Image(a) => a.report.quiet,
+            Command::Sbom(a) => a.report.quiet,
+            _ => false,
+        }
     }
 }
 
@@ -29,6 +33,9 @@ impl Cli {
 pub enum Command {
     /// Scan a container image: a registry reference, oci:DIR[:TAG], or an archive file.
     Image(ImageArgs),
+    /// Scan a CycloneDX JSON SBOM (from `palisade image --format cyclonedx`, Trivy, or any tool
+    /// writing pkg:deb purls) for vulnerabilities, without the image.
+    Sbom(SbomArgs),
     /// Build and inspect the advisory database.
     #[command(subcommand)]
     Db(DbCommand),
@@ -46,8 +53,16 @@ pub enum Command {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
+    /// A table for people.
     Table,
+    /// Palisade's Trivy-compatible JSON report.
     Json,
+    /// A CycloneDX 1.6 JSON SBOM with the findings as vulnerabilities.
+    Cyclonedx,
+    /// An SPDX 2.3 JSON SBOM (packages only).
+    SpdxJson,
+    /// A SARIF 2.1.0 log, one result per finding.
+    Sarif,
 }
 
 #[derive(Debug, Args)]
@@ -70,11 +85,9 @@ impl DbArg {
     }
 }
 
+/// How a scan's findings are filtered and written; shared by `image` and `sbom`.
 #[derive(Debug, Args)]
-pub struct ImageArgs {
-    /// The image: `debian:12`, `ghcr.io/o/r:tag`, `repo@sha256:…`, `oci:DIR[:TAG]`,
-    /// `docker-archive:FILE`, `oci-archive:FILE`, or an archive file path.
-    pub image: String,
+pub struct ReportArgs {
     #[command(flatten)]
     pub db: DbArg,
     /// Output format.
@@ -98,6 +111,15 @@ pub struct ImageArgs {
     /// List every installed package in the JSON report.
     #[arg(long)]
     pub list_all_pkgs: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ImageArgs {
+    /// The image: `debian:12`, `ghcr.io/o/r:tag`, `repo@sha256:…`, `oci:DIR[:TAG]`,
+    /// `docker-archive:FILE`, `oci-archive:FILE`, or an archive file path.
+    pub image: String,
+    #[command(flatten)]
+    pub report: ReportArgs,
     /// Platform to pick from a multi-platform image, e.g. linux/arm64 [default: this host's].
     #[arg(long)]
     pub platform: Option<String>,
@@ -114,6 +136,14 @@ pub struct ImageArgs {
     /// [default: $DOCKER_CONFIG/config.json, else ~/.docker/config.json].
     #[arg(long)]
     pub registry_config: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct SbomArgs {
+    /// A CycloneDX JSON file.
+    pub file: PathBuf,
+    #[command(flatten)]
+    pub report: ReportArgs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -140,7 +170,14 @@ pub enum DbCommand {
 /// Runs the chosen command and returns the process exit code.
 pub fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
-        Command::Image(args) => image(args),
+        Command::Image(args) => {
+            let scan = crate::scan::scan_image(&args)?;
+            emit(&scan, &args.report)
+        }
+        Command::Sbom(args) => {
+            let scan = crate::sbom::scan_sbom(&args)?;
+            emit(&scan, &args.report)
+        }
         Command::Db(DbCommand::Build { osv, db }) => db_build(&osv, &db.path()?),
         Command::Db(DbCommand::Info { db, json }) => db_info(&db.path()?, json),
         Command::BenchFloor { dir } => crate::floor::run(&dir),
@@ -152,18 +189,36 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
     }
 }
 
-fn image(args: ImageArgs) -> Result<ExitCode> {
-    let report = crate::scan::scan_image(&args)?;
+/// Where SARIF and CycloneDX documents say to read about Palisade: the crate's `homepage`, when
+/// the manifest sets one (left out of the documents otherwise, rather than inventing a URL).
+const INFORMATION_URI: &str = env!("CARGO_PKG_HOMEPAGE");
+
+/// Renders a scan in the chosen format, writes it, and turns findings into the exit code.
+fn emit(scan: &crate::scan::Scanned, args: &ReportArgs) -> Result<ExitCode> {
+    let report = &scan.report;
+    let doc = palisade_report::DocumentInput {
+        report,
+        inventory: &scan.inventory,
+        tool_version: env!("CARGO_PKG_VERSION"),
+        information_uri: Some(INFORMATION_URI).filter(|u| !u.is_empty()),
+    };
     let text = match args.format {
         Format::Json => {
-            let mut s = serde_json::to_string_pretty(&report).context("serializing the report")?;
+            let mut s = serde_json::to_string_pretty(report).context("serializing the report")?;
             s.push('\n');
             s
         }
         Format::Table => {
             let color = args.output.is_none() && std::io::stdout().is_terminal();
-            palisade_report::render_table(&report, color)
+            palisade_report::render_table(report, color)
         }
+        Format::Cyclonedx => {
+            palisade_report::to_cyclonedx(&doc).context("serializing the CycloneDX BOM")?
+        }
+        Format::SpdxJson => {
+            palisade_report::to_spdx(&doc).context("serializing the SPDX document")?
+        }
+        Format::Sarif => palisade_report::to_sarif(&doc).context("serializing the SARIF log")?,
     };
     match &args.output {
         Some(path) => write_atomically(path, text.as_bytes())?,

@@ -2,6 +2,7 @@
 
 mod cli;
 mod floor;
+mod sbom;
 mod scan;
 
 use clap::Parser;
