@@ -152,7 +152,6 @@ fn debian12(packages: Vec<Package>) -> Inventory {
             pretty_name: None,
             distroless: false,
             eol_date: None,
-            eosl: None,
         }),
         packages,
     }
