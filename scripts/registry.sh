@@ -69,7 +69,9 @@ start_one() {  # start_one NAME PORT
   for i in $(seq 100); do
     code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "http://$HOST:$port/v2/" || true)
     case $code in 200|401) say "$name up on $HOST:$port (pid $(cat "$RDIR/$name.pid"), /v2/ -> $code)"; return 0 ;; esac
-    running "$name" || { tail -20 "$RDIR/$name.log" >&2; die "$name exited"; }
+    # kill -0 only: right after the fork the child may not have exec'd docker-registry yet, so its
+    # cmdline can still be this script's (a race `running` would misread under load).
+    kill -0 "$(cat "$RDIR/$name.pid")" 2>/dev/null || { tail -20 "$RDIR/$name.log" >&2; die "$name exited"; }
     sleep 0.1
   done
   tail -20 "$RDIR/$name.log" >&2
