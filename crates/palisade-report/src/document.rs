@@ -67,9 +67,10 @@ pub(crate) fn distro(os: &OsInfo) -> String {
     format!("{}-{}", os.family, os.version)
 }
 
-/// The purl of an installed package. Without a detected OS the vendor is guessed as `debian`
+/// The purl of an installed package, the one every Palisade output (BOMs, SARIF, reports)
+/// uses, so they can be joined on it. Without a detected OS the vendor is guessed as `debian`
 /// (dpkg databases are Debian's format) and the distro qualifier is left out.
-pub(crate) fn package_purl(pkg: &Package, os: Option<&OsInfo>) -> Purl {
+pub fn package_purl(pkg: &Package, os: Option<&OsInfo>) -> Purl {
     let vendor = match os.map(|o| o.family) {
         Some(OsFamily::Ubuntu) => "ubuntu",
         _ => "debian",

@@ -16,7 +16,7 @@ mod spdx;
 mod table;
 
 pub use cyclonedx::{SbomError, SbomInventory, read_inventory, to_cyclonedx};
-pub use document::DocumentInput;
+pub use document::{DocumentInput, package_purl};
 pub use sarif::to_sarif;
 pub use spdx::{sanitize_id, to_spdx};
 pub use table::render_table;
