@@ -64,16 +64,6 @@ pub fn credentials_from_env() -> Option<Credentials> {
     (!user.is_empty()).then(|| Credentials::new(user, pass))
 }
 
-#[derive(Deserialize)]
-struct DockerConfig {
-    #[serde(default)]
-    auths: BTreeMap<String, AuthEntry>,
-    #[serde(default, rename = "credHelpers")]
-    cred_helpers: Option<serde_json::Value>,
-    #[serde(default, rename = "credsStore")]
-    creds_store: Option<String>,
-}
-
 #[derive(Deserialize, Default)]
 struct AuthEntry {
     #[serde(default)]
@@ -105,7 +95,10 @@ pub fn normalize_registry_host(key: &str) -> String {
 }
 
 /// Looks up `registry` in a Docker `config.json` or Kubernetes `.dockerconfigjson` document
-/// (`{"auths": {"<host>": {"auth": "base64(user:pass)"}}}`, or `username`/`password` fields).
+/// (`{"auths": {"<host>": {"auth": "base64(user:pass)"}}}`, or `username`/`password` fields), or
+/// in the legacy `~/.dockercfg` / Kubernetes `.dockercfg` format, which has the same entries at
+/// the top level (`{"<host>": {"auth": "…", "email": "…"}}`) and is still what secrets of type
+/// `kubernetes.io/dockercfg` hold.
 /// Returns `Ok(None)` when the file has no usable entry for the host; an entry that is present but
 /// malformed is an error, because silently pulling anonymously would hide the mistake.
 pub fn credentials_from_docker_config(
@@ -124,31 +117,47 @@ fn parse_docker_config(
         origin: origin.to_string(),
         reason,
     };
-    let cfg: DockerConfig =
+    let doc: serde_json::Value =
         serde_json::from_slice(json).map_err(|e| bad(format!("not valid JSON: {e}")))?;
-    if cfg.cred_helpers.is_some() || cfg.creds_store.is_some() {
+    let Some(top) = doc.as_object() else {
+        return Err(bad("the top level is not a JSON object".into()));
+    };
+    if top.contains_key("credHelpers") || top.contains_key("credsStore") {
         tracing::debug!(
             origin,
             "credential helpers (credHelpers/credsStore) are not supported; using inline auths only"
         );
     }
+    let (entries, prefix) = match top.get("auths") {
+        Some(auths) => (
+            auths
+                .as_object()
+                .ok_or_else(|| bad("\"auths\" is not a JSON object".into()))?,
+            "auths.",
+        ),
+        // The legacy format: registries at the top level. Only objects are entries; anything
+        // else at the top (a config.json without `auths`, say) has no credentials.
+        None => (top, ""),
+    };
     let want = normalize_registry_host(registry);
-    let Some((key, entry)) = cfg
-        .auths
+    let Some((key, value)) = entries
         .iter()
+        .filter(|(_, v)| v.is_object())
         .find(|(k, _)| normalize_registry_host(k) == want)
     else {
         return Ok(None);
     };
+    let entry: AuthEntry = serde_json::from_value(value.clone())
+        .map_err(|e| bad(format!("{prefix}{key:?} is not a valid entry: {e}")))?;
     if let Some(auth) = entry.auth.as_deref().filter(|a| !a.is_empty()) {
         let decoded = base64::engine::general_purpose::STANDARD
             .decode(auth.trim())
-            .map_err(|e| bad(format!("auths.{key:?}.auth is not valid base64: {e}")))?;
+            .map_err(|e| bad(format!("{prefix}{key:?}.auth is not valid base64: {e}")))?;
         let text = String::from_utf8(decoded)
-            .map_err(|_| bad(format!("auths.{key:?}.auth is not UTF-8")))?;
+            .map_err(|_| bad(format!("{prefix}{key:?}.auth is not UTF-8")))?;
         let Some((user, pass)) = text.split_once(':') else {
             return Err(bad(format!(
-                "auths.{key:?}.auth must encode \"username:password\""
+                "{prefix}{key:?}.auth must encode \"username:password\""
             )));
         };
         return Ok(Some(Credentials::new(user, pass)));
@@ -204,14 +213,37 @@ pub fn default_docker_config_path() -> Option<PathBuf> {
         .map(|h| PathBuf::from(h).join(".docker").join("config.json"))
 }
 
+/// File names looked for in a directory given as a credentials source, in this order: the keys
+/// of Kubernetes pull secrets of type `kubernetes.io/dockerconfigjson` and
+/// `kubernetes.io/dockercfg` (a secret volume is a directory with one file per key), then a
+/// Docker client config directory's `config.json`.
+pub const DOCKER_CONFIG_FILE_NAMES: [&str; 3] = [".dockerconfigjson", ".dockercfg", "config.json"];
+
+/// The credentials files a path stands for: a directory stands for those of its
+/// [`DOCKER_CONFIG_FILE_NAMES`] that exist (possibly none: an optional secret volume may be
+/// empty), anything else for itself (so a missing file is reported when it is read).
+pub fn docker_config_files(path: &Path) -> Vec<PathBuf> {
+    if path.is_dir() {
+        DOCKER_CONFIG_FILE_NAMES
+            .iter()
+            .map(|name| path.join(name))
+            .filter(|p| p.is_file())
+            .collect()
+    } else {
+        vec![path.to_path_buf()]
+    }
+}
+
 /// Finds credentials for `registry`, first match wins: `explicit` (CLI flags), the
-/// `PALISADE_USERNAME`/`PALISADE_PASSWORD` environment, the `config_file` the user named (a
-/// `config.json` or Kubernetes `.dockerconfigjson`), then Docker's default config. A default
-/// config that does not exist is not an error; a named one that does not exist is.
+/// `PALISADE_USERNAME`/`PALISADE_PASSWORD` environment, the `config_paths` the user named, in
+/// order (each a `config.json`, `.dockerconfigjson` or `.dockercfg` file, or a directory holding
+/// such files, see [`docker_config_files`]), then Docker's default config. Several pull secrets
+/// thus merge the way the kubelet merges them. A default config that does not exist is not an
+/// error; a named file that does not exist is.
 pub fn resolve_credentials(
     registry: &str,
     explicit: Option<&Credentials>,
-    config_file: Option<&Path>,
+    config_paths: &[PathBuf],
 ) -> Result<Option<Credentials>, ImageError> {
     if let Some(c) = explicit {
         return Ok(Some(c.clone()));
@@ -220,11 +252,11 @@ pub fn resolve_credentials(
         tracing::debug!(registry, "using credentials from PALISADE_USERNAME");
         return Ok(Some(c));
     }
-    if let Some(path) = config_file
-        && let Some(c) = credentials_from_file(path, registry)?
-    {
-        tracing::debug!(registry, file = %path.display(), "using credentials from file");
-        return Ok(Some(c));
+    for path in config_paths.iter().flat_map(|p| docker_config_files(p)) {
+        if let Some(c) = credentials_from_file(&path, registry)? {
+            tracing::debug!(registry, file = %path.display(), "using credentials from file");
+            return Ok(Some(c));
+        }
     }
     if let Some(path) = default_docker_config_path()
         && path.is_file()
@@ -381,12 +413,104 @@ mod tests {
             .unwrap();
         assert_eq!(c, Credentials::new("u", "p"));
         let explicit = Credentials::new("cli", "pw");
-        let got = resolve_credentials("reg.example:5000", Some(&explicit), Some(&path))
+        let got = resolve_credentials(
+            "reg.example:5000",
+            Some(&explicit),
+            std::slice::from_ref(&path),
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!(got, explicit);
+        assert!(resolve_credentials("x", None, &[dir.path().join("missing")]).is_err());
+        assert!(!format!("{explicit:?}").contains("pw"));
+    }
+
+    #[test]
+    fn legacy_dockercfg_format() {
+        let json = br#"{
+            "https://index.docker.io/v1/":{"auth":"dXNlcjpwYXNz","email":"u@example.org"},
+            "reg.example:5000":{"username":"tester","password":"s3cret"},
+            "credsStore":"desktop"
+        }"#;
+        let c = credentials_from_docker_config(json, "docker.io")
             .unwrap()
             .unwrap();
-        assert_eq!(got, explicit);
-        assert!(resolve_credentials("x", None, Some(&dir.path().join("missing"))).is_err());
-        assert!(!format!("{explicit:?}").contains("pw"));
+        assert_eq!(c, Credentials::new("user", "pass"));
+        let c = credentials_from_docker_config(json, "reg.example:5000")
+            .unwrap()
+            .unwrap();
+        assert_eq!(c, Credentials::new("tester", "s3cret"));
+        assert!(
+            credentials_from_docker_config(json, "desktop")
+                .unwrap()
+                .is_none()
+        );
+        // A config.json with settings but no auths has no credentials (and is not an error).
+        let json = br#"{"credsStore":"desktop","psFormat":"table"}"#;
+        assert!(
+            credentials_from_docker_config(json, "quay.io")
+                .unwrap()
+                .is_none()
+        );
+        // Errors name the legacy key without an `auths.` prefix.
+        let e = credentials_from_docker_config(br#"{"x.io":{"auth":"!!!"}}"#, "x.io")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("\"x.io\".auth") && !e.contains("auths."), "{e}");
+        let e = credentials_from_docker_config(br#"{"auths":[]}"#, "x.io")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("auths"), "{e}");
+        let e = credentials_from_docker_config(b"[]", "x.io")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("not a JSON object"), "{e}");
+    }
+
+    #[test]
+    fn config_directories_and_merging() {
+        let a = tempfile::tempdir().unwrap();
+        let b = tempfile::tempdir().unwrap();
+        let empty = tempfile::tempdir().unwrap();
+        // A kubernetes.io/dockerconfigjson secret volume and a kubernetes.io/dockercfg one.
+        std::fs::write(
+            a.path().join(".dockerconfigjson"),
+            br#"{"auths":{"one.example":{"auth":"YTE6cDE="}}}"#,
+        )
+        .unwrap();
+        std::fs::write(
+            b.path().join(".dockercfg"),
+            br#"{"one.example":{"auth":"YjE6cDE="},"two.example":{"auth":"YjI6cDI="}}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            docker_config_files(a.path()),
+            vec![a.path().join(".dockerconfigjson")]
+        );
+        assert!(docker_config_files(empty.path()).is_empty());
+        let file = a.path().join(".dockerconfigjson");
+        assert_eq!(docker_config_files(&file), vec![file.clone()]);
+
+        let paths = [
+            empty.path().to_path_buf(),
+            a.path().to_path_buf(),
+            b.path().to_path_buf(),
+        ];
+        if credentials_from_env().is_none() {
+            // First match wins; a registry only the second secret knows comes from it.
+            let c = resolve_credentials("one.example", None, &paths)
+                .unwrap()
+                .unwrap();
+            assert_eq!(c, Credentials::new("a1", "p1"));
+            let c = resolve_credentials("two.example", None, &paths)
+                .unwrap()
+                .unwrap();
+            assert_eq!(c, Credentials::new("b2", "p2"));
+            let c = resolve_credentials("one.example", None, &paths[2..])
+                .unwrap()
+                .unwrap();
+            assert_eq!(c, Credentials::new("b1", "p1"));
+        }
     }
 
     #[test]

@@ -33,8 +33,10 @@ pub struct PullOptions {
     pub insecure: bool,
     /// Explicit credentials (CLI flags); they win over every other source.
     pub credentials: Option<Credentials>,
-    /// A `config.json` or Kubernetes `.dockerconfigjson` to read credentials from.
-    pub docker_config: Option<PathBuf>,
+    /// Credentials files to read, in order, first match per registry wins: each a `config.json`,
+    /// Kubernetes `.dockerconfigjson` or legacy `.dockercfg` file, or a directory holding one
+    /// (a mounted pull secret). Several are accepted because a Pod may name several pull secrets.
+    pub docker_configs: Vec<PathBuf>,
     /// Limits on the files kept from each layer.
     pub limits: Limits,
     /// Largest uncompressed layer accepted (decompression-bomb guard).
@@ -53,7 +55,7 @@ impl Default for PullOptions {
             platform: None,
             insecure: false,
             credentials: None,
-            docker_config: None,
+            docker_configs: Vec::new(),
             limits: Limits::default(),
             max_layer_bytes: DEFAULT_MAX_LAYER_BYTES,
             max_layer_entries: DEFAULT_MAX_LAYER_ENTRIES,
@@ -415,7 +417,7 @@ fn plan_registry(
     let credentials = resolve_credentials(
         &reference.registry,
         opts.credentials.as_ref(),
-        opts.docker_config.as_deref(),
+        &opts.docker_configs,
     )?;
     let client = RegistryClient::new(
         reference,

@@ -29,9 +29,9 @@ mod store;
 mod tests;
 
 pub use auth::{
-    Challenge, Credentials, credentials_from_docker_config, credentials_from_env,
-    credentials_from_file, default_docker_config_path, normalize_registry_host,
-    parse_www_authenticate, resolve_credentials,
+    Challenge, Credentials, DOCKER_CONFIG_FILE_NAMES, credentials_from_docker_config,
+    credentials_from_env, credentials_from_file, default_docker_config_path, docker_config_files,
+    normalize_registry_host, parse_www_authenticate, resolve_credentials,
 };
 pub use digest::{sha256_digest, validate_digest};
 pub use error::ImageError;

@@ -779,7 +779,7 @@ fn registry_basic_auth_and_credentials_file() {
     )
     .unwrap();
     let opts = PullOptions {
-        docker_config: Some(cfg),
+        docker_configs: vec![cfg],
         ..amd64()
     };
     check_tree(
@@ -799,7 +799,7 @@ fn registry_basic_auth_and_credentials_file() {
     // With no credentials at all (assuming the environment supplies none).
     if credentials_from_env().is_none() {
         let opts = PullOptions {
-            docker_config: None,
+            docker_configs: Vec::new(),
             ..amd64()
         };
         let e = read_image_str(&input, &opts, &interest())

@@ -20,6 +20,7 @@ pub mod compare;
 pub mod image;
 pub mod metadata;
 pub mod sbom;
+pub mod transport;
 pub mod vulnerability;
 
 pub use cap::{

@@ -36,6 +36,9 @@ pub enum Command {
     /// Scan a CycloneDX JSON SBOM (from `palisade image --format cyclonedx`, Trivy, or any tool
     /// writing pkg:deb purls) for vulnerabilities, without the image.
     Sbom(SbomArgs),
+    /// Run inside an operator scan Job: pull one image, build its inventory and send it to the
+    /// operator.
+    ScanJob(ScanJobArgs),
     /// Build and inspect the advisory database.
     #[command(subcommand)]
     Db(DbCommand),
@@ -113,6 +116,16 @@ pub struct ReportArgs {
     pub list_all_pkgs: bool,
 }
 
+impl ReportArgs {
+    /// The findings filter these flags ask for.
+    pub fn filter(&self) -> palisade_report::Filter {
+        palisade_report::Filter {
+            severities: self.severity.clone(),
+            ignore_unfixed: self.ignore_unfixed,
+        }
+    }
+}
+
 #[derive(Debug, Args)]
 pub struct ImageArgs {
     /// The image: `debian:12`, `ghcr.io/o/r:tag`, `repo@sha256:…`, `oci:DIR[:TAG]`,
@@ -132,10 +145,41 @@ pub struct ImageArgs {
     /// Registry password or token.
     #[arg(long, env = "PALISADE_PASSWORD", hide_env_values = true)]
     pub password: Option<String>,
-    /// A docker config.json or Kubernetes .dockerconfigjson file with registry credentials
+    /// A docker config.json, Kubernetes .dockerconfigjson or .dockercfg file with registry
+    /// credentials, or a directory holding one (repeatable; the first match per registry wins)
     /// [default: $DOCKER_CONFIG/config.json, else ~/.docker/config.json].
     #[arg(long)]
-    pub registry_config: Option<PathBuf>,
+    pub registry_config: Vec<PathBuf>,
+}
+
+/// `palisade scan-job`: what the operator passes to the Job it starts (flags, or the environment
+/// variables the Job template sets).
+#[derive(Debug, Args)]
+pub struct ScanJobArgs {
+    /// The image to scan: a registry reference, normally `registry/repo@sha256:…`.
+    #[arg(long)]
+    pub image: String,
+    /// Platform to pick from a multi-platform image, e.g. linux/arm64 [default: this host's].
+    #[arg(long)]
+    pub platform: Option<String>,
+    /// Base URL of the operator, e.g. http://palisade.trivy.svc:8081; the inventory is POSTed to
+    /// {URL}/v1/scans/{JOB}/result.
+    #[arg(long, env = "PALISADE_RESULTS_URL")]
+    pub results_url: String,
+    /// Name of this Job, which the operator knows the scan by.
+    #[arg(long, env = "PALISADE_JOB_NAME")]
+    pub job_name: String,
+    /// File holding the token for the operator [or set PALISADE_SCAN_TOKEN to the token itself].
+    #[arg(long, env = "PALISADE_TOKEN_FILE")]
+    pub token_file: Option<PathBuf>,
+    /// Registry credentials: a docker config.json, .dockerconfigjson or .dockercfg file, or a
+    /// directory holding one (a mounted pull secret; skipped when missing or empty). Repeatable;
+    /// the first match per registry wins.
+    #[arg(long = "registry-config")]
+    pub registry_configs: Vec<PathBuf>,
+    /// Use plain HTTP for this registry even when it is not on loopback.
+    #[arg(long)]
+    pub insecure: bool,
 }
 
 #[derive(Debug, Args)]
@@ -178,6 +222,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             let scan = crate::sbom::scan_sbom(&args)?;
             emit(&scan, &args.report)
         }
+        Command::ScanJob(args) => Ok(crate::scanjob::run(&args)),
         Command::Db(DbCommand::Build { osv, db }) => db_build(&osv, &db.path()?),
         Command::Db(DbCommand::Info { db, json }) => db_info(&db.path()?, json),
         Command::BenchFloor { dir } => crate::floor::run(&dir),
@@ -193,15 +238,26 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
 /// the manifest sets one (left out of the documents otherwise, rather than inventing a URL).
 const INFORMATION_URI: &str = env!("CARGO_PKG_HOMEPAGE");
 
-/// Renders a scan in the chosen format, writes it, and turns findings into the exit code.
-fn emit(scan: &crate::scan::Scanned, args: &ReportArgs) -> Result<ExitCode> {
-    let report = &scan.report;
-    let doc = palisade_report::DocumentInput {
-        report,
+/// What the document formats (CycloneDX, SPDX, SARIF) are rendered from.
+fn document_input(scan: &crate::scan::Scanned) -> palisade_report::DocumentInput<'_> {
+    palisade_report::DocumentInput {
+        report: &scan.report,
         inventory: &scan.inventory,
         tool_version: env!("CARGO_PKG_VERSION"),
         information_uri: Some(INFORMATION_URI).filter(|u| !u.is_empty()),
-    };
+    }
+}
+
+/// The CycloneDX BOM of a scan, exactly as `palisade image --format cyclonedx` writes it; scan
+/// Jobs send this same document to the operator.
+pub fn cyclonedx_bom(scan: &crate::scan::Scanned) -> Result<String> {
+    palisade_report::to_cyclonedx(&document_input(scan)).context("serializing the CycloneDX BOM")
+}
+
+/// Renders a scan in the chosen format, writes it, and turns findings into the exit code.
+fn emit(scan: &crate::scan::Scanned, args: &ReportArgs) -> Result<ExitCode> {
+    let report = &scan.report;
+    let doc = document_input(scan);
     let text = match args.format {
         Format::Json => {
             let mut s = serde_json::to_string_pretty(report).context("serializing the report")?;
@@ -212,9 +268,7 @@ fn emit(scan: &crate::scan::Scanned, args: &ReportArgs) -> Result<ExitCode> {
             let color = args.output.is_none() && std::io::stdout().is_terminal();
             palisade_report::render_table(report, color)
         }
-        Format::Cyclonedx => {
-            palisade_report::to_cyclonedx(&doc).context("serializing the CycloneDX BOM")?
-        }
+        Format::Cyclonedx => cyclonedx_bom(scan)?,
         Format::SpdxJson => {
             palisade_report::to_spdx(&doc).context("serializing the SPDX document")?
         }

@@ -4,6 +4,7 @@ mod cli;
 mod floor;
 mod sbom;
 mod scan;
+mod scanjob;
 
 use clap::Parser;
 use std::process::ExitCode;

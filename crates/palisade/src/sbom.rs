@@ -80,7 +80,8 @@ pub fn scan_sbom(args: &SbomArgs) -> Result<Scanned> {
         metadata,
         sbom.inventory,
         &findings,
-        &args.report,
+        &args.report.filter(),
+        args.report.list_all_pkgs,
     ))
 }
 

@@ -1,6 +1,6 @@
 //! `palisade image`: reference → layers → file tree → inventory → findings → report.
 
-use crate::cli::{ImageArgs, ReportArgs};
+use crate::cli::ImageArgs;
 use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 use palisade_inventory::Inventory;
@@ -29,6 +29,52 @@ pub struct Scanned {
     pub inventory: Inventory,
 }
 
+/// An image pulled and analysed, before any matching: what `palisade image` and
+/// `palisade scan-job` share, so the job's inventory is exactly the one a scan would match.
+pub struct Analysed {
+    /// The report's view of the image (`os` is filled in later, from the inventory).
+    pub metadata: Metadata,
+    /// What the image reader learnt (manifest digest, layers), for progress messages.
+    pub image: palisade_image::ImageMetadata,
+    /// The OS and packages.
+    pub inventory: Inventory,
+}
+
+/// Reads `source` (named `name` in reports) and analyses its packages. Needs no advisory
+/// database, which is what lets scan Jobs run without one.
+pub fn analyse_image(
+    name: &str,
+    source: &palisade_image::ImageSource,
+    opts: &palisade_image::PullOptions,
+) -> Result<Analysed> {
+    let interest = palisade_inventory::interest();
+    let mut image = palisade_image::read_image(source, opts, &interest)?;
+    image.metadata.name = name.to_string();
+    let inventory = palisade_inventory::analyze(&image.tree)
+        .with_context(|| format!("analysing the packages of {name}"))?;
+    let meta = image.metadata;
+    let mut repo_tags = meta.repo_tags.clone();
+    if repo_tags.is_empty()
+        && let Some(r) = &meta.reference
+        && r.tag.is_some()
+    {
+        repo_tags.push(r.to_string());
+    }
+    let metadata = Metadata {
+        os: None,
+        image_id: meta.config_digest.clone(),
+        diff_ids: meta.diff_ids.clone(),
+        repo_tags,
+        repo_digests: meta.repo_digest.iter().cloned().collect(),
+        platform: meta.platform.to_string(),
+    };
+    Ok(Analysed {
+        metadata,
+        image: meta,
+        inventory,
+    })
+}
+
 /// Scans one image and builds its report, before output filtering by format.
 pub fn scan_image(args: &ImageArgs) -> Result<Scanned> {
     // Open the database first: a missing database should fail before any download.
@@ -54,42 +100,25 @@ pub fn scan_image(args: &ImageArgs) -> Result<Scanned> {
         platform,
         insecure: args.insecure,
         credentials,
-        docker_config: args.registry_config.clone(),
+        docker_configs: args.registry_config.clone(),
         ..Default::default()
     };
-    let interest = palisade_inventory::interest();
-    let image = palisade_image::read_image_str(&args.image, &opts, &interest)?;
-    let inventory = palisade_inventory::analyze(&image.tree)
-        .with_context(|| format!("analysing the packages of {}", args.image))?;
+    let source = palisade_image::parse_source(&args.image)?;
+    let analysed = analyse_image(&args.image, &source, &opts)?;
+    let inventory = analysed.inventory;
     if inventory.os.is_none() && !args.report.quiet {
         tracing::warn!(image = %args.image, "no supported OS detected; OS packages were not scanned");
     }
     let findings = palisade_match::match_inventory(&db, &inventory)
         .with_context(|| format!("matching {} against {}", args.image, db_path.display()))?;
-
-    let meta = &image.metadata;
-    let mut repo_tags = meta.repo_tags.clone();
-    if repo_tags.is_empty()
-        && let Some(r) = &meta.reference
-        && r.tag.is_some()
-    {
-        repo_tags.push(r.to_string());
-    }
-    let metadata = Metadata {
-        os: None,
-        image_id: meta.config_digest.clone(),
-        diff_ids: meta.diff_ids.clone(),
-        repo_tags,
-        repo_digests: meta.repo_digest.iter().cloned().collect(),
-        platform: meta.platform.to_string(),
-    };
     Ok(build_report(
         &args.image,
         "container_image",
-        metadata,
+        analysed.metadata,
         inventory,
         &findings,
-        &args.report,
+        &args.report.filter(),
+        args.report.list_all_pkgs,
     ))
 }
 
@@ -101,19 +130,11 @@ pub fn build_report(
     mut metadata: Metadata,
     inventory: Inventory,
     findings: &[palisade_match::Finding],
-    args: &ReportArgs,
+    filter: &Filter,
+    list_all_pkgs: bool,
 ) -> Scanned {
-    let filter = Filter {
-        severities: args.severity.clone(),
-        ignore_unfixed: args.ignore_unfixed,
-    };
-    let result = palisade_report::os_result(
-        artifact_name,
-        &inventory,
-        findings,
-        &filter,
-        args.list_all_pkgs,
-    );
+    let result =
+        palisade_report::os_result(artifact_name, &inventory, findings, filter, list_all_pkgs);
     let created_at = palisade_report::now_rfc3339();
     let today = &created_at[..10];
     metadata.os = inventory.os.as_ref().map(|os| OsMeta {
