@@ -166,6 +166,12 @@ impl ApiError {
         .with_details(json!({}))
     }
 
+    /// 406 when no media type or representation in `Accept` can be served, or the
+    /// negotiated one does not fit the response (a list asked for as one object).
+    pub fn not_acceptable(message: impl Into<String>) -> Self {
+        Self::new(406, "NotAcceptable", message)
+    }
+
     /// 500 for a server-side failure that is not the client's fault.
     pub fn internal(message: impl Into<String>) -> Self {
         Self::new(500, "InternalError", message)

@@ -18,11 +18,12 @@ use tokio::sync::{Notify, broadcast, mpsc, watch};
 
 use crate::discovery;
 use crate::error::{ApiError, ApiResult};
+use crate::negotiate::{self, Output};
 use crate::patch;
 use crate::resources::ResourceType;
 use crate::selector::{FieldSelector, LabelSelector};
 use crate::store::{DeleteOptions, Store, WatchEvent};
-use crate::table::{self, IncludeObject};
+use crate::table::IncludeObject;
 use crate::time;
 
 /// State shared by all connections and background tasks.
@@ -157,8 +158,9 @@ impl Req {
         self.q("dryRun").is_some_and(|v| v == "All")
     }
 
-    fn wants_table(&self) -> bool {
-        self.accept.split(',').any(|a| a.contains("as=Table"))
+    /// The representation negotiated from `Accept` (406 when none can be served).
+    fn output(&self) -> ApiResult<Output> {
+        negotiate::negotiate(&self.accept)
     }
 
     fn manager(&self) -> String {
@@ -483,15 +485,6 @@ fn scale(
     Ok(scale_of(&updated))
 }
 
-fn list_object(rt: &ResourceType, page: crate::store::ListPage) -> Value {
-    let mut meta = json!({"resourceVersion": page.rv.to_string()});
-    if let Some(c) = &page.continue_token {
-        meta["continue"] = json!(c);
-        meta["remainingItemCount"] = json!(page.remaining);
-    }
-    json!({"kind": rt.list_kind, "apiVersion": rt.api_version(), "metadata": meta, "items": page.items})
-}
-
 fn include_object(r: &Req) -> IncludeObject {
     match r.q("includeObject") {
         Some("None") => IncludeObject::None,
@@ -506,16 +499,21 @@ async fn collection(
     rt: &Arc<ResourceType>,
     ns: Option<&str>,
 ) -> ApiResult<Response<Body>> {
+    let out = r.output()?;
     let labels = LabelSelector::parse(r.q("labelSelector").unwrap_or_default())?;
     let fields = FieldSelector::parse(r.q("fieldSelector").unwrap_or_default())?;
     match r.method {
         Method::GET if r.flag("watch") => watch_response(
             shared,
             r,
-            rt.clone(),
-            ns.map(str::to_string),
-            labels,
-            fields,
+            WatchSpec {
+                rt: rt.clone(),
+                ns: ns.map(str::to_string),
+                labels,
+                fields,
+                out,
+                include: include_object(r),
+            },
         ),
         Method::GET => {
             let limit = match r.q("limit") {
@@ -527,20 +525,10 @@ async fn collection(
             let page = shared
                 .lock()
                 .list(rt, ns, &labels, &fields, limit, r.q("continue"))?;
-            if r.wants_table() {
-                return Ok(json_response(
-                    200,
-                    &table::table(
-                        rt,
-                        &page.items,
-                        page.rv,
-                        page.continue_token.as_deref(),
-                        include_object(r),
-                        false,
-                    ),
-                ));
-            }
-            Ok(json_response(200, &list_object(rt, page)))
+            Ok(json_response(
+                200,
+                &negotiate::render_list(out, rt, page, include_object(r))?,
+            ))
         }
         Method::POST => {
             let ns = match (rt.namespaced, ns) {
@@ -557,7 +545,10 @@ async fn collection(
             patch::record_update(None, &mut obj, &r.manager(), "", &now);
             let created = shared.lock().create(rt, ns, obj, r.dry_run())?;
             shared.changed.notify_one();
-            Ok(json_response(201, &created))
+            Ok(json_response(
+                201,
+                &negotiate::render_object(out, rt, created, include_object(r))?,
+            ))
         }
         Method::DELETE => {
             let opts = delete_options(r)?;
@@ -579,12 +570,17 @@ async fn collection(
                     deleted.push(d);
                 }
             }
-            let rv = store.current_rv();
+            let page = crate::store::ListPage {
+                items: deleted,
+                rv: store.current_rv(),
+                continue_token: None,
+                remaining: 0,
+            };
             drop(store);
             shared.changed.notify_one();
             Ok(json_response(
                 200,
-                &json!({"kind": rt.list_kind, "apiVersion": rt.api_version(), "metadata": {"resourceVersion": rv.to_string()}, "items": deleted}),
+                &negotiate::render_list(out, rt, page, include_object(r))?,
             ))
         }
         _ => Err(ApiError::method_not_allowed(format!(
@@ -622,23 +618,19 @@ fn item(
     name: &str,
     status: bool,
 ) -> ApiResult<Response<Body>> {
+    let out = r.output()?;
+    let render = |obj: Value| -> ApiResult<Response<Body>> {
+        Ok(json_response(
+            200,
+            &negotiate::render_object(out, rt, obj, include_object(r))?,
+        ))
+    };
     let now = time::format_rfc3339(time::now_secs());
     let subresource = if status { "status" } else { "" };
     match r.method {
         Method::GET => {
             let obj = shared.lock().get(rt, ns, name)?;
-            if r.wants_table() {
-                let rv = obj
-                    .pointer("/metadata/resourceVersion")
-                    .and_then(Value::as_str)
-                    .and_then(|s| s.parse().ok())
-                    .unwrap_or(0);
-                return Ok(json_response(
-                    200,
-                    &table::table(rt, &[obj], rv, None, include_object(r), false),
-                ));
-            }
-            Ok(json_response(200, &obj))
+            render(obj)
         }
         Method::PUT => {
             let mut obj = r.decode_body()?;
@@ -652,18 +644,18 @@ fn item(
             let updated = store.update(rt, ns, name, obj, status, r.dry_run())?;
             drop(store);
             shared.changed.notify_one();
-            Ok(json_response(200, &updated))
+            render(updated)
         }
         Method::PATCH => {
-            let result = patch_item(shared, r, rt, ns, name, status, &now)?;
+            let patched = patch_item(shared, r, rt, ns, name, status, &now)?;
             shared.changed.notify_one();
-            Ok(result)
+            render(patched)
         }
         Method::DELETE => {
             let opts = delete_options(r)?;
             let deleted = shared.lock().delete(rt, ns, name, &opts, r.dry_run())?;
             shared.changed.notify_one();
-            Ok(json_response(200, &deleted))
+            render(deleted)
         }
         _ => Err(ApiError::method_not_allowed(format!(
             "method {} is not allowed on an object",
@@ -680,7 +672,7 @@ fn patch_item(
     name: &str,
     status: bool,
     now: &str,
-) -> ApiResult<Response<Body>> {
+) -> ApiResult<Value> {
     let mt = r.media_type().to_string();
     let subresource = if status { "status" } else { "" };
     let manager = r.manager();
@@ -733,7 +725,7 @@ fn patch_item(
                 }
                 Some(_) => store.update(rt, ns, name, merged, status, r.dry_run())?,
             };
-            Ok(json_response(200, &out))
+            Ok(out)
         }
         "application/merge-patch+json"
         | "application/json-patch+json"
@@ -773,8 +765,7 @@ fn patch_item(
                 ));
             }
             patch::record_update(Some(&old), &mut new, &manager, subresource, now);
-            let out = store.update(rt, ns, name, new, status, r.dry_run())?;
-            Ok(json_response(200, &out))
+            store.update(rt, ns, name, new, status, r.dry_run())
         }
         other => Err(ApiError {
             code: 415,
@@ -793,25 +784,13 @@ fn event_line(type_: &str, object: &Value) -> Bytes {
     Bytes::from(v)
 }
 
-/// A BOOKMARK event at `rv`. `end_of_initial` marks the end of the initial events of a
-/// streaming list, which is what clients using `sendInitialEvents` wait for.
-fn bookmark_line(rt: &ResourceType, rv: u64, end_of_initial: bool) -> Bytes {
-    let mut meta = json!({"resourceVersion": rv.to_string()});
-    if end_of_initial {
-        meta["annotations"] = json!({"k8s.io/initial-events-end": "true"});
-    }
-    event_line(
-        "BOOKMARK",
-        &json!({"kind": rt.kind, "apiVersion": rt.api_version(), "metadata": meta}),
-    )
-}
-
+/// What one watch streams: which objects, and in which representation.
 struct WatchSpec {
     rt: Arc<ResourceType>,
     ns: Option<String>,
     labels: LabelSelector,
     fields: FieldSelector,
-    table: bool,
+    out: Output,
     include: IncludeObject,
 }
 
@@ -828,18 +807,34 @@ impl WatchSpec {
             && self.fields.matches(&e.object)
     }
 
+    /// The event line for `e`. Only the first Table event carries column definitions.
     fn render(&self, e: &WatchEvent, first: &mut bool) -> Bytes {
         let mut obj = e.object.clone();
         if let Some(m) = obj.as_object_mut() {
             m.insert("apiVersion".into(), json!(self.rt.api_version()));
             m.insert("kind".into(), json!(self.rt.kind));
         }
-        if self.table {
-            let t = table::table(&self.rt, &[obj], e.rv, None, self.include, !*first);
-            *first = false;
-            return event_line(e.type_, &t);
-        }
+        let obj =
+            negotiate::render_watch_object(self.out, &self.rt, obj, e.rv, self.include, !*first);
+        *first = false;
         event_line(e.type_, &obj)
+    }
+
+    /// A BOOKMARK event at `rv`. `end_of_initial` marks the end of the initial events of
+    /// a streaming list, which is what clients using `sendInitialEvents` wait for. A
+    /// metadata watch gets it as `PartialObjectMetadata`, like every other event.
+    fn bookmark(&self, rv: u64, end_of_initial: bool) -> Bytes {
+        let mut meta = json!({"resourceVersion": rv.to_string()});
+        if end_of_initial {
+            meta["annotations"] = json!({"k8s.io/initial-events-end": "true"});
+        }
+        let obj =
+            json!({"kind": self.rt.kind, "apiVersion": self.rt.api_version(), "metadata": meta});
+        let obj = match self.out {
+            Output::Metadata(v) => negotiate::partial(&obj, v),
+            _ => obj,
+        };
+        event_line("BOOKMARK", &obj)
     }
 }
 
@@ -852,22 +847,14 @@ type WatchStart = (
     watch::Receiver<u64>,
 );
 
-fn watch_response(
-    shared: &Arc<Shared>,
-    r: &Req,
-    rt: Arc<ResourceType>,
-    ns: Option<String>,
-    labels: LabelSelector,
-    fields: FieldSelector,
-) -> ApiResult<Response<Body>> {
-    let spec = WatchSpec {
-        rt,
-        ns,
-        labels,
-        fields,
-        table: r.wants_table(),
-        include: include_object(r),
-    };
+fn watch_response(shared: &Arc<Shared>, r: &Req, spec: WatchSpec) -> ApiResult<Response<Body>> {
+    // Watch events carry single objects. The real server accepts this Accept and then
+    // fails to encode every event, closing the stream; a 406 says why.
+    if let Output::MetadataList(_) = spec.out {
+        return Err(ApiError::not_acceptable(
+            "you requested PartialObjectMetadataList, but a watch streams single objects; ask for PartialObjectMetadata",
+        ));
+    }
     let bookmarks = r.flag("allowWatchBookmarks");
     let timeout = r
         .q("timeoutSeconds")
@@ -934,13 +921,7 @@ fn watch_response(
         if let Some(e) = initial.last() {
             last_rv = last_rv.max(e.rv);
         }
-        if send_initial
-            && (cut(&epoch)
-                || tx
-                    .send(bookmark_line(&spec.rt, last_rv, true))
-                    .await
-                    .is_err())
-        {
+        if send_initial && (cut(&epoch) || tx.send(spec.bookmark(last_rv, true)).await.is_err()) {
             return;
         }
         let deadline = timeout.map(|t| tokio::time::Instant::now() + t);
@@ -971,7 +952,7 @@ fn watch_response(
                     Err(broadcast::error::RecvError::Closed) => return,
                 },
                 _ = tick.tick(), if bookmarks => {
-                    if cut(&epoch) || tx.send(bookmark_line(&spec.rt, last_rv, false)).await.is_err() {
+                    if cut(&epoch) || tx.send(spec.bookmark(last_rv, false)).await.is_err() {
                         return;
                     }
                 }

@@ -4,8 +4,9 @@
 //! need a real HTTP API to talk to. This crate serves the Kubernetes REST API over plain
 //! HTTP on 127.0.0.1, keeps objects in memory (optionally persisted to one JSON file) and
 //! behaves like the real server wherever kubectl 1.32 and kube-rs depend on it:
-//! discovery, Table output, watches, patches, server-side apply, finalizers and garbage
-//! collection. See the crate README for what it does not do.
+//! discovery, content negotiation (Table and metadata-only `PartialObjectMetadata`
+//! output), watches, patches, server-side apply, finalizers and garbage collection. See
+//! the crate README for what it does not do.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), palisade_apiserver::Error> {
@@ -20,6 +21,7 @@ pub mod cron;
 pub mod discovery;
 pub mod error;
 pub mod http;
+pub mod negotiate;
 pub mod patch;
 pub mod registry;
 pub mod resources;

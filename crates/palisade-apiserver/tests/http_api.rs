@@ -31,12 +31,21 @@ async fn watch_lines(
     n: usize,
     timeout: Duration,
 ) -> Vec<Value> {
+    watch_lines_accept(addr, path, "application/json", n, timeout).await
+}
+
+/// [`watch_lines`] with the given `Accept` header.
+async fn watch_lines_accept(
+    addr: std::net::SocketAddr,
+    path: &str,
+    accept: &str,
+    n: usize,
+    timeout: Duration,
+) -> Vec<Value> {
     let mut s = TcpStream::connect(addr).await.expect("connect");
-    s.write_all(
-        format!("GET {path} HTTP/1.1\r\nHost: x\r\nAccept: application/json\r\n\r\n").as_bytes(),
-    )
-    .await
-    .expect("write");
+    s.write_all(format!("GET {path} HTTP/1.1\r\nHost: x\r\nAccept: {accept}\r\n\r\n").as_bytes())
+        .await
+        .expect("write");
     let mut buf = Vec::new();
     let mut events = Vec::new();
     let deadline = tokio::time::Instant::now() + timeout;
@@ -549,4 +558,340 @@ async fn discovery_content_types() {
     let (code, _, body) = env.http("GET", "/openapi/v3", "", b"").await;
     assert_eq!(code, 200);
     assert!(j(&body)["paths"]["apis/apiextensions.k8s.io/v1"]["serverRelativeURL"].is_string());
+}
+
+const META: &str = "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1";
+const META_LIST: &str = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1";
+
+/// Asserts `v` is exactly a v1 `PartialObjectMetadata`: kind, apiVersion and metadata,
+/// nothing else.
+fn assert_partial(v: &Value) {
+    let keys: Vec<&String> = v.as_object().expect("an object").keys().collect();
+    assert_eq!(keys, ["apiVersion", "kind", "metadata"], "{v}");
+    assert_eq!(v["kind"], "PartialObjectMetadata", "{v}");
+    assert_eq!(v["apiVersion"], "meta.k8s.io/v1", "{v}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metadata_only_responses() {
+    let env = Env::start_with(Config {
+        controllers: false,
+        history_window: 30,
+        bookmark_interval: Duration::from_millis(200),
+        ..Config::default()
+    })
+    .await;
+    let addr = env.server.addr();
+    let req = |method: &'static str, path: String, accept: &'static str, body: Value| async move {
+        let body = if body.is_null() {
+            Vec::new()
+        } else {
+            body.to_string().into_bytes()
+        };
+        common::http_accept(addr, method, &path, accept, "application/json", &body).await
+    };
+    let (code, _, body) = req(
+        "POST",
+        "/api/v1/namespaces".into(),
+        "application/json",
+        json!({"metadata": {"name": "other"}}),
+    )
+    .await;
+    assert_eq!(code, 201, "{body}");
+    for (ns, name, tier) in [
+        ("default", "m1", "web"),
+        ("default", "m2", "db"),
+        ("other", "m3", "web"),
+    ] {
+        let (code, _, body) = req(
+            "POST",
+            format!("/api/v1/namespaces/{ns}/configmaps"),
+            "application/json",
+            json!({"metadata": {"name": name, "labels": {"meta": "yes", "tier": tier},
+                   "annotations": {"note": format!("{name} note")}},
+                   "data": {"secret-ish": "payload"}}),
+        )
+        .await;
+        assert_eq!(code, 201, "{body}");
+    }
+
+    // GET: the whole ObjectMeta, and nothing of the object besides.
+    let (code, ct, body) = req("GET", format!("{CMS}/m1"), META, Value::Null).await;
+    assert_eq!((code, ct.as_str()), (200, "application/json"), "{body}");
+    let got = j(&body);
+    assert_partial(&got);
+    let (_, _, full) = req("GET", format!("{CMS}/m1"), "application/json", Value::Null).await;
+    let full = j(&full);
+    assert_eq!(got["metadata"], full["metadata"]);
+    assert!(got["metadata"]["managedFields"].is_array(), "{got}");
+    assert!(!body.contains("payload"), "{body}");
+
+    // LIST across namespaces with a label selector and paging.
+    let (code, _, body) = req(
+        "GET",
+        "/api/v1/configmaps?labelSelector=meta%3Dyes&limit=2".into(),
+        META_LIST,
+        Value::Null,
+    )
+    .await;
+    assert_eq!(code, 200, "{body}");
+    let page = j(&body);
+    let keys: Vec<&String> = page.as_object().unwrap().keys().collect();
+    assert_eq!(keys, ["apiVersion", "items", "kind", "metadata"], "{page}");
+    assert_eq!(page["kind"], "PartialObjectMetadataList");
+    assert_eq!(page["apiVersion"], "meta.k8s.io/v1");
+    assert_eq!(page["metadata"]["remainingItemCount"], 1, "{page}");
+    assert!(page["metadata"]["resourceVersion"].is_string());
+    let items = page["items"].as_array().unwrap();
+    assert_eq!(items.len(), 2);
+    items.iter().for_each(assert_partial);
+    assert!(!body.contains("payload"), "{body}");
+    let token = page["metadata"]["continue"].as_str().unwrap().to_string();
+    let (_, _, body) = req(
+        "GET",
+        format!("/api/v1/configmaps?labelSelector=meta%3Dyes&limit=2&continue={token}"),
+        META_LIST,
+        Value::Null,
+    )
+    .await;
+    let rest = j(&body);
+    assert_eq!(rest["items"][0]["metadata"]["name"], "m3", "{rest}");
+    assert_eq!(
+        rest["items"][0]["metadata"]["annotations"]["note"],
+        "m3 note"
+    );
+    assert!(rest["metadata"].get("continue").is_none(), "{rest}");
+    // Field selectors; an empty list has `items: null`, as the real server encodes it.
+    let (_, _, body) = req(
+        "GET",
+        format!("{CMS}?fieldSelector=metadata.name%3Dm2"),
+        META_LIST,
+        Value::Null,
+    )
+    .await;
+    assert_eq!(j(&body)["items"][0]["metadata"]["labels"]["tier"], "db");
+    let (_, _, body) = req(
+        "GET",
+        format!("{CMS}?labelSelector=tier%3Dnone"),
+        META_LIST,
+        Value::Null,
+    )
+    .await;
+    assert!(j(&body)["items"].is_null(), "{body}");
+
+    // Several clauses: the first one the server supports wins.
+    let (_, _, body) = req(
+        "GET",
+        format!("{CMS}/m1"),
+        "application/json;as=Frobnicated;g=meta.k8s.io;v=v1,application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1,application/json",
+        Value::Null,
+    )
+    .await;
+    assert_partial(&j(&body));
+    let (_, _, body) = req(
+        "GET",
+        CMS.into(),
+        "application/json;as=Frobnicated;g=meta.k8s.io;v=v1, application/json",
+        Value::Null,
+    )
+    .await;
+    assert_eq!(j(&body)["kind"], "ConfigMapList");
+    // Nothing acceptable, or a representation that does not fit: 406 as a Status.
+    for (path, accept, message) in [
+        (
+            format!("{CMS}/m1"),
+            "application/json;as=Frobnicated;g=meta.k8s.io;v=v1",
+            "only the following media types are accepted: application/json, application/yaml, application/vnd.kubernetes.protobuf",
+        ),
+        (
+            CMS.to_string(),
+            "text/html",
+            "only the following media types are accepted: application/json, application/yaml, application/vnd.kubernetes.protobuf",
+        ),
+        (
+            CMS.to_string(),
+            META,
+            "you requested PartialObjectMetadata, but the requested object is a list (*core.ConfigMapList)",
+        ),
+        (
+            format!("{CMS}/m1"),
+            META_LIST,
+            "you requested PartialObjectMetadataList, but the requested object is not a list (*core.ConfigMap)",
+        ),
+    ] {
+        let (code, _, body) = req("GET", path.clone(), accept, Value::Null).await;
+        assert_eq!(code, 406, "{path} {accept}: {body}");
+        let status = j(&body);
+        assert_eq!(status["kind"], "Status");
+        assert_eq!(status["reason"], "NotAcceptable");
+        assert_eq!(status["code"], 406);
+        assert_eq!(status["message"], message);
+    }
+    // Writes answer in the negotiated form too (kube-rs `patch_metadata`).
+    let (code, _, body) = req(
+        "PATCH",
+        format!("{CMS}/m1"),
+        META,
+        json!({"metadata": {"annotations": {"patched": "yes"}}}),
+    )
+    .await;
+    assert_eq!(code, 415, "a merge patch needs its content type: {body}");
+    let (code, _, body) = common::http_accept(
+        addr,
+        "PATCH",
+        &format!("{CMS}/m1"),
+        META,
+        "application/merge-patch+json",
+        br#"{"metadata":{"annotations":{"patched":"yes"}}}"#,
+    )
+    .await;
+    assert_eq!(code, 200, "{body}");
+    let patched = j(&body);
+    assert_partial(&patched);
+    assert_eq!(patched["metadata"]["annotations"]["patched"], "yes");
+
+    // A custom resource, listed cluster-wide.
+    let (code, _, body) = req(
+        "POST",
+        "/apis/apiextensions.k8s.io/v1/customresourcedefinitions".into(),
+        "application/json",
+        json!({"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+               "metadata": {"name": "gadgets.example.com"},
+               "spec": {"group": "example.com", "scope": "Namespaced",
+                        "names": {"plural": "gadgets", "singular": "gadget", "kind": "Gadget", "listKind": "GadgetList"},
+                        "versions": [{"name": "v1", "served": true, "storage": true,
+                                      "schema": {"openAPIV3Schema": {"type": "object", "x-kubernetes-preserve-unknown-fields": true}}}]}}),
+    )
+    .await;
+    assert_eq!(code, 201, "{body}");
+    for ns in ["default", "other"] {
+        let (code, _, body) = req(
+            "POST",
+            format!("/apis/example.com/v1/namespaces/{ns}/gadgets"),
+            "application/json",
+            json!({"apiVersion": "example.com/v1", "kind": "Gadget",
+                   "metadata": {"name": format!("g-{ns}"), "labels": {"ns": ns}},
+                   "spec": {"size": 3}}),
+        )
+        .await;
+        assert_eq!(code, 201, "{body}");
+    }
+    let (code, _, body) = req(
+        "GET",
+        "/apis/example.com/v1/gadgets".into(),
+        META_LIST,
+        Value::Null,
+    )
+    .await;
+    assert_eq!(code, 200, "{body}");
+    let list = j(&body);
+    let names: Vec<&str> = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .inspect(|i| assert_partial(i))
+        .map(|i| i["metadata"]["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["g-default", "g-other"]);
+    assert!(!body.contains("\"spec\":"), "{body}");
+    let (code, _, body) = req(
+        "GET",
+        "/apis/example.com/v1/gadgets".into(),
+        META,
+        Value::Null,
+    )
+    .await;
+    assert_eq!(code, 406, "{body}");
+    assert!(body.contains("(*unstructured.UnstructuredList)"), "{body}");
+
+    // WATCH: every event's object is PartialObjectMetadata, bookmarks included.
+    let rv = patched["metadata"]["resourceVersion"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let watcher = tokio::spawn(async move {
+        watch_lines_accept(
+            addr,
+            &format!("{CMS}?watch=true&resourceVersion={rv}&allowWatchBookmarks=true&labelSelector=meta%3Dyes"),
+            META,
+            3,
+            Duration::from_secs(10),
+        )
+        .await
+    });
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let (code, _, _) = common::http_accept(
+        addr,
+        "PATCH",
+        &format!("{CMS}/m2"),
+        "application/json",
+        "application/merge-patch+json",
+        br#"{"metadata":{"labels":{"tier":"cache"}}}"#,
+    )
+    .await;
+    assert_eq!(code, 200);
+    let (code, _, _) = req(
+        "DELETE",
+        format!("{CMS}/m2"),
+        "application/json",
+        Value::Null,
+    )
+    .await;
+    assert_eq!(code, 200);
+    let evs = watcher.await.unwrap();
+    let types: Vec<&str> = evs.iter().map(|e| e["type"].as_str().unwrap()).collect();
+    assert_eq!(types, ["MODIFIED", "DELETED", "BOOKMARK"], "{evs:?}");
+    evs.iter().for_each(|e| assert_partial(&e["object"]));
+    assert_eq!(evs[0]["object"]["metadata"]["labels"]["tier"], "cache");
+    assert_eq!(
+        evs[1]["object"]["metadata"]["annotations"]["note"],
+        "m2 note"
+    );
+    assert!(evs[2]["object"]["metadata"]["resourceVersion"].is_string());
+    // Streaming list: the objects, then the bookmark that ends the initial events.
+    let evs = watch_lines_accept(
+        addr,
+        "/api/v1/configmaps?watch=1&sendInitialEvents=true&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true&labelSelector=meta%3Dyes",
+        META,
+        3,
+        Duration::from_secs(10),
+    )
+    .await;
+    let seen: Vec<(&str, &str)> = evs
+        .iter()
+        .map(|e| {
+            (
+                e["type"].as_str().unwrap(),
+                e["object"]["metadata"]["name"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        [("ADDED", "m1"), ("ADDED", "m3"), ("BOOKMARK", "")],
+        "{evs:?}"
+    );
+    evs.iter().for_each(|e| assert_partial(&e["object"]));
+    assert_eq!(
+        evs[2]["object"]["metadata"]["annotations"]["k8s.io/initial-events-end"],
+        "true"
+    );
+    // ERROR events keep their Status object.
+    for i in 0..35 {
+        create_cm(&env, &format!("filler{i}")).await;
+    }
+    let evs = watch_lines_accept(
+        addr,
+        &format!("{CMS}?watch=true&resourceVersion=1"),
+        META,
+        1,
+        Duration::from_secs(5),
+    )
+    .await;
+    assert_eq!(evs[0]["type"], "ERROR", "{evs:?}");
+    assert_eq!(evs[0]["object"]["kind"], "Status");
+    assert_eq!(evs[0]["object"]["code"], 410);
+    // A watch of lists makes no sense: 406 up front.
+    let (code, _, body) = req("GET", format!("{CMS}?watch=true"), META_LIST, Value::Null).await;
+    assert_eq!(code, 406, "{body}");
 }

@@ -4,7 +4,8 @@
 //!
 //! Scenarios (issue 3 §6): watchers that survive dropped connections and compaction
 //! (410 → relist), a `Controller` that owns ConfigMaps of a custom resource, server-side
-//! apply conflicts, and leader election with Leases.
+//! apply conflicts, leader election with Leases, and metadata-only lists, gets and
+//! watchers (`PartialObjectMetadata`).
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -12,9 +13,9 @@ use std::time::Duration;
 
 use futures::StreamExt;
 use k8s_openapi::api::coordination::v1::Lease;
-use k8s_openapi::api::core::v1::ConfigMap;
+use k8s_openapi::api::core::v1::{ConfigMap, Namespace, Pod};
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
-use kube::api::{Api, DeleteParams, Patch, PatchParams, PostParams};
+use kube::api::{Api, DeleteParams, ListParams, PartialObjectMeta, Patch, PatchParams, PostParams};
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::runtime::controller::{Action, Controller};
 use kube::runtime::{WatchStreamExt, reflector, watcher};
@@ -535,4 +536,260 @@ async fn leader_election_with_leases() {
     );
     drop(c);
     let _ = c_task.await;
+}
+
+/// (event, `namespace/name as <served kind>`, labels, annotations) as a metadata watcher
+/// reported them.
+type Seen = (
+    &'static str,
+    String,
+    BTreeMap<String, String>,
+    BTreeMap<String, String>,
+);
+
+fn seen_of(kind: &'static str, m: &PartialObjectMeta<Greeting>) -> Seen {
+    (
+        kind,
+        format!(
+            "{}/{} as {}",
+            m.namespace().unwrap_or_default(),
+            m.name_any(),
+            m.types.as_ref().map_or("no kind", |t| t.kind.as_str())
+        ),
+        m.labels().clone(),
+        m.annotations().clone(),
+    )
+}
+
+fn map(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metadata_lists_gets_and_metadata_watcher() {
+    let (server, client) = start(false).await;
+    let namespaces: Api<Namespace> = Api::all(client.clone());
+    namespaces
+        .create(
+            &PostParams::default(),
+            &serde_json::from_value(json!({"metadata": {"name": "other"}})).expect("namespace"),
+        )
+        .await
+        .expect("create namespace");
+
+    // Built-in type: list_metadata across namespaces, paged, and get_metadata.
+    let mut uids = BTreeMap::new();
+    for (ns, name) in [("default", "p1"), ("default", "p2"), ("other", "p3")] {
+        let pods: Api<Pod> = Api::namespaced(client.clone(), ns);
+        let pod: Pod = serde_json::from_value(json!({
+            "apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": name, "labels": {"app": "meta"},
+                         "annotations": {"owner": format!("team-{name}")}},
+            "spec": {"containers": [{"name": "c", "image": "nginx"}]},
+        }))
+        .expect("pod");
+        let made = pods
+            .create(&PostParams::default(), &pod)
+            .await
+            .expect("create pod");
+        uids.insert(name, made.uid().expect("uid"));
+    }
+    let all_pods: Api<Pod> = Api::all(client.clone());
+    let lp = ListParams::default().labels("app=meta").limit(2);
+    let first = all_pods.list_metadata(&lp).await.expect("list_metadata");
+    assert_eq!(first.types.kind, "PartialObjectMetadataList");
+    assert_eq!(first.types.api_version, "meta.k8s.io/v1");
+    assert_eq!(first.metadata.remaining_item_count, Some(1));
+    let token = first.metadata.continue_.clone().expect("a continue token");
+    let rest = all_pods
+        .list_metadata(&lp.continue_token(&token))
+        .await
+        .expect("second page");
+    let listed: Vec<(String, String, Option<String>)> = first
+        .items
+        .iter()
+        .chain(&rest.items)
+        .map(|m| {
+            assert_eq!(
+                m.types
+                    .as_ref()
+                    .map(|t| (t.kind.as_str(), t.api_version.as_str())),
+                Some(("PartialObjectMetadata", "meta.k8s.io/v1"))
+            );
+            (
+                m.name_any(),
+                m.namespace().unwrap_or_default(),
+                m.annotations().get("owner").cloned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        listed,
+        [
+            ("p1".into(), "default".into(), Some("team-p1".into())),
+            ("p2".into(), "default".into(), Some("team-p2".into())),
+            ("p3".into(), "other".into(), Some("team-p3".into())),
+        ]
+    );
+    let p3 = Api::<Pod>::namespaced(client.clone(), "other")
+        .get_metadata("p3")
+        .await
+        .expect("get_metadata");
+    assert_eq!(p3.uid().as_deref(), uids.get("p3").map(String::as_str));
+    assert_eq!(p3.labels().get("app").map(String::as_str), Some("meta"));
+    assert_eq!(
+        p3.types.as_ref().map(|t| t.kind.as_str()),
+        Some("PartialObjectMetadata")
+    );
+
+    // Custom resource: metadata_watcher, classic and streaming lists, across namespaces.
+    let crds: Api<CustomResourceDefinition> = Api::all(client.clone());
+    crds.create(&PostParams::default(), &Greeting::crd())
+        .await
+        .expect("create CRD");
+    let greeting = |name: &str, team: &str, note: &str| {
+        let mut g = Greeting::new(
+            name,
+            GreetingSpec {
+                message: "hi".into(),
+            },
+        );
+        g.metadata.labels = Some(map(&[("team", team)]));
+        g.metadata.annotations = Some(map(&[("note", note)]));
+        g
+    };
+    let in_default: Api<Greeting> = Api::default_namespaced(client.clone());
+    let in_other: Api<Greeting> = Api::namespaced(client.clone(), "other");
+    in_default
+        .create(&PostParams::default(), &greeting("early", "a", "first"))
+        .await
+        .expect("create early");
+
+    let all_greetings: Api<Greeting> = Api::all(client.clone());
+    let mut logs = Vec::new();
+    let inits = Arc::new(Mutex::new(BTreeMap::<&str, usize>::new()));
+    // `metadata_watcher` (deprecated in kube 5 in favour of a watcher on
+    // `Api<PartialObjectMeta<K>>`, which sends the same requests) in both list modes,
+    // and the newer form.
+    #[allow(deprecated)]
+    let streams = [
+        (
+            "list",
+            kube::runtime::metadata_watcher(all_greetings.clone(), watcher::Config::default())
+                .boxed(),
+        ),
+        (
+            "stream",
+            kube::runtime::metadata_watcher(
+                all_greetings.clone(),
+                watcher::Config::default().streaming_lists(),
+            )
+            .boxed(),
+        ),
+        (
+            "api",
+            watcher(
+                Api::<PartialObjectMeta<Greeting>>::all(client.clone()),
+                watcher::Config::default(),
+            )
+            .boxed(),
+        ),
+    ];
+    for (label, stream) in streams {
+        let log = Arc::new(Mutex::new(Vec::<Seen>::new()));
+        let (inits, events) = (inits.clone(), log.clone());
+        let stream = stream.default_backoff();
+        tokio::spawn(async move {
+            let mut stream = std::pin::pin!(stream);
+            while let Some(ev) = stream.next().await {
+                let seen = match ev {
+                    Ok(watcher::Event::Init) => {
+                        *inits.lock().expect("lock").entry(label).or_default() += 1;
+                        continue;
+                    }
+                    Ok(watcher::Event::InitApply(m)) => seen_of("init", &m),
+                    Ok(watcher::Event::Apply(m)) => seen_of("apply", &m),
+                    Ok(watcher::Event::Delete(m)) => seen_of("delete", &m),
+                    Ok(watcher::Event::InitDone) | Err(_) => continue,
+                };
+                events.lock().expect("lock").push(seen);
+            }
+        });
+        logs.push(log);
+    }
+    let all_saw = |want: &Seen| {
+        logs.iter()
+            .all(|l| l.lock().expect("lock").iter().any(|s| s == want))
+    };
+    let want = |kind, name: &str, team: &str, note: &str| -> Seen {
+        (
+            kind,
+            format!("{name} as PartialObjectMetadata"),
+            map(&[("team", team)]),
+            map(&[("note", note)]),
+        )
+    };
+
+    let early = want("init", "default/early", "a", "first");
+    wait_for("both watchers list early", 10, || all_saw(&early)).await;
+    // ADDED in another namespace.
+    in_other
+        .create(&PostParams::default(), &greeting("late", "c", "hello"))
+        .await
+        .expect("create late");
+    let late = want("apply", "other/late", "c", "hello");
+    wait_for("both watchers see late added", 10, || all_saw(&late)).await;
+    // MODIFIED: new labels and annotations arrive.
+    in_default
+        .patch(
+            "early",
+            &PatchParams::default(),
+            &Patch::Merge(
+                json!({"metadata": {"labels": {"team": "b"}, "annotations": {"note": "second"}}}),
+            ),
+        )
+        .await
+        .expect("patch early");
+    let modified = want("apply", "default/early", "b", "second");
+    wait_for("both watchers see early modified", 10, || {
+        all_saw(&modified)
+    })
+    .await;
+    // A dropped connection: the watchers resume and catch up without relisting.
+    server.with_store(|s| {
+        let rt = s
+            .registry
+            .get("palisade.example.com", "v1", "greetings")
+            .expect("greetings type");
+        s.drop_connections();
+        s.create(
+            &rt,
+            "default",
+            json!({"apiVersion": "palisade.example.com/v1", "kind": "Greeting",
+                   "metadata": {"name": "dropped", "labels": {"team": "d"}, "annotations": {"note": "while away"}},
+                   "spec": {"message": "hi"}}),
+            false,
+        )
+        .expect("create dropped");
+    });
+    let dropped = want("apply", "default/dropped", "d", "while away");
+    wait_for("both watchers see dropped after reconnecting", 15, || {
+        all_saw(&dropped)
+    })
+    .await;
+    // DELETED, with the object's last labels and annotations.
+    in_default
+        .delete("early", &DeleteParams::default())
+        .await
+        .expect("delete early");
+    let deleted = want("delete", "default/early", "b", "second");
+    wait_for("both watchers see early deleted", 10, || all_saw(&deleted)).await;
+    assert_eq!(
+        inits.lock().expect("lock").clone(),
+        BTreeMap::from([("api", 1), ("list", 1), ("stream", 1)]),
+        "a reconnect within the history window must not relist"
+    );
 }

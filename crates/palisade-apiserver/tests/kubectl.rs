@@ -299,3 +299,114 @@ async fn deployments_jobs_and_nodes_tables() {
         "NAME   STATUS    COMPLETIONS   DURATION   AGE\nscan   Running   0/1                      Ns\n"
     );
 }
+
+/// A kube-rs client for the server, through the kubeconfig it wrote.
+async fn kube_client(env: &Env) -> kube::Client {
+    let kubeconfig =
+        kube::config::Kubeconfig::read_from(env.server.kubeconfig()).expect("kubeconfig parses");
+    let config = kube::Config::from_custom_kubeconfig(kubeconfig, &Default::default())
+        .await
+        .expect("kube config");
+    kube::Client::try_from(config).expect("client")
+}
+
+/// RFC 3339 time `secs` seconds ago.
+fn ago(secs: i64) -> String {
+    let t = k8s_openapi::jiff::Timestamp::now()
+        .checked_sub(k8s_openapi::jiff::SignedDuration::from_secs(secs))
+        .expect("a past time");
+    format!("{}", t.strftime("%Y-%m-%dT%H:%M:%SZ"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn describe_shows_events_created_through_kube() {
+    use k8s_openapi::api::apps::v1::Deployment;
+    use k8s_openapi::api::core::v1::Event;
+    use kube::api::{Api, PostParams};
+
+    let env = Env::start().await;
+    let f = env.write(
+        "d.yaml",
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: 1\n  selector:\n    matchLabels: {app: web}\n  template:\n    metadata:\n      labels: {app: web}\n    spec:\n      containers:\n      - {name: nginx, image: 'nginx:1.27'}\n",
+    );
+    env.kubectl(&["apply", "-f", f.to_str().unwrap()]).await;
+    let client = kube_client(&env).await;
+    let web = Api::<Deployment>::default_namespaced(client.clone())
+        .get("web")
+        .await
+        .expect("get deployment");
+    let uid = web.metadata.uid.clone().expect("uid");
+    let events: Api<Event> = Api::namespaced(client, "default");
+    let event = |name: &str, obj: &str, uid: &str, reason: &str, message: &str, count: i32| {
+        serde_json::from_value::<Event>(serde_json::json!({
+            "metadata": {"name": name},
+            "involvedObject": {"apiVersion": "apps/v1", "kind": "Deployment", "name": obj,
+                               "namespace": "default", "uid": uid},
+            "reason": reason,
+            "message": message,
+            "type": if count > 1 { "Warning" } else { "Normal" },
+            "firstTimestamp": ago(if count > 1 { 7200 } else { 60 * 20 }),
+            "lastTimestamp": ago(if count > 1 { 1800 } else { 60 * 20 }),
+            "count": count,
+            "source": {"component": "palisade-operator", "host": "node-1"},
+        }))
+        .expect("event")
+    };
+    for e in [
+        event(
+            "web.1",
+            "web",
+            &uid,
+            "ScanScheduled",
+            "scanning nginx:1.27",
+            1,
+        ),
+        event(
+            "web.2",
+            "web",
+            &uid,
+            "ScanFailed",
+            "registry unreachable ",
+            3,
+        ),
+        // Another object's event, and an older namesake's (other uid): not shown.
+        event(
+            "db.1",
+            "db",
+            "00000000-0000-0000-0000-000000000000",
+            "Other",
+            "not web",
+            1,
+        ),
+        event(
+            "web.old",
+            "web",
+            "11111111-1111-1111-1111-111111111111",
+            "Stale",
+            "old web",
+            1,
+        ),
+    ] {
+        let made = events
+            .create(&PostParams::default(), &e)
+            .await
+            .expect("create event");
+        assert_eq!(made.count, e.count);
+        assert_eq!(made.first_timestamp, e.first_timestamp);
+        assert_eq!(made.source, e.source);
+        assert_eq!(made.involved_object, e.involved_object);
+    }
+    let out = env.kubectl(&["describe", "deployment", "web"]).await;
+    let section = out
+        .split_once("\nEvents:\n")
+        .map(|(_, s)| s)
+        .unwrap_or_else(|| panic!("no Events section:\n{out}"));
+    assert_eq!(
+        section,
+        "  Type     Reason         Age                 From               Message\n  \
+         ----     ------         ----                ----               -------\n  \
+         Warning  ScanFailed     30m (x3 over 120m)  palisade-operator  registry unreachable\n  \
+         Normal   ScanScheduled  20m                 palisade-operator  scanning nginx:1.27\n",
+        "{out}"
+    );
+}

@@ -100,9 +100,21 @@ pub async fn http(
     content_type: &str,
     body: &[u8],
 ) -> (u16, String, String) {
+    http_accept(addr, method, path, "application/json", content_type, body).await
+}
+
+/// Raw HTTP/1.1 request with the given `Accept` header; returns (status, content-type, body).
+pub async fn http_accept(
+    addr: std::net::SocketAddr,
+    method: &str,
+    path: &str,
+    accept: &str,
+    content_type: &str,
+    body: &[u8],
+) -> (u16, String, String) {
     let mut s = TcpStream::connect(addr).await.expect("connect");
     let head = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nAccept: application/json\r\nConnection: close\r\n\r\n",
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nAccept: {accept}\r\nConnection: close\r\n\r\n",
         body.len()
     );
     s.write_all(head.as_bytes()).await.expect("write");
