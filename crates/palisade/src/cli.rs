@@ -42,6 +42,9 @@ pub enum Command {
     /// Build and inspect the advisory database.
     #[command(subcommand)]
     Db(DbCommand),
+    /// Run the Kubernetes operator: keep a VulnerabilityReport and an SbomReport (Trivy
+    /// Operator's kinds) for every container of every workload.
+    Operator(Box<crate::operator::OperatorArgs>),
     /// Print the CustomResourceDefinitions of Palisade's reports (Trivy Operator's
     /// aquasecurity.github.io/v1alpha1 kinds) as a YAML stream for `kubectl apply -f -`.
     Crds,
@@ -223,6 +226,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             emit(&scan, &args.report)
         }
         Command::ScanJob(args) => Ok(crate::scanjob::run(&args)),
+        Command::Operator(args) => crate::operator::run(&args),
         Command::Db(DbCommand::Build { osv, db }) => db_build(&osv, &db.path()?),
         Command::Db(DbCommand::Info { db, json }) => db_info(&db.path()?, json),
         Command::BenchFloor { dir } => crate::floor::run(&dir),

@@ -2,6 +2,7 @@
 
 mod cli;
 mod floor;
+mod operator;
 mod sbom;
 mod scan;
 mod scanjob;
@@ -11,7 +12,10 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let args = cli::Cli::parse();
-    init_tracing(args.debug, args.quiet());
+    match &args.command {
+        cli::Command::Operator(op) => init_operator_tracing(args.debug, op.log_dev_mode),
+        _ => init_tracing(args.debug, args.quiet()),
+    }
     match cli::run(args) {
         Ok(code) => code,
         Err(err) => {
@@ -36,4 +40,22 @@ fn init_tracing(debug: bool, quiet: bool) {
         .with_writer(std::io::stderr)
         .with_target(false)
         .init();
+}
+
+/// The operator logs at info level, as JSON lines (one object per event, for log pipelines)
+/// unless `OPERATOR_LOG_DEV_MODE` asks for human-readable lines.
+fn init_operator_tracing(debug: bool, dev_mode: bool) {
+    let default = if debug { "debug" } else { "info" };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("PALISADE_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_target(false);
+    if dev_mode {
+        builder.init();
+    } else {
+        builder.json().flatten_event(true).init();
+    }
 }

@@ -1,0 +1,245 @@
+//! `palisade operator`: flags and `OPERATOR_*` variables → `palisade_controller::Config`, then
+//! the operator loop until SIGTERM or Ctrl-C.
+//!
+//! Variable names are the anchor's (spec §5.1) wherever the setting exists there, so a Trivy
+//! Operator ConfigMap of `OPERATOR_*` values keeps working.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use clap::Args;
+use palisade_controller::Config;
+use palisade_controller::model::NamespaceFilter;
+
+#[derive(Debug, Args)]
+pub struct OperatorArgs {
+    /// The operator's namespace: scan Jobs run here unless --scan-jobs-in-same-namespace.
+    #[arg(long, env = "OPERATOR_NAMESPACE", default_value = "trivy-system")]
+    pub namespace: String,
+    /// Namespaces to scan, comma-separated globs; empty means all.
+    #[arg(long, env = "OPERATOR_TARGET_NAMESPACES", default_value = "")]
+    pub target_namespaces: String,
+    /// Namespaces not to scan, comma-separated globs (e.g. `kube-*`).
+    #[arg(long, env = "OPERATOR_EXCLUDE_NAMESPACES", default_value = "")]
+    pub exclude_namespaces: String,
+    /// Workloads carrying any of these label keys (comma-separated) are not scanned.
+    #[arg(long, env = "OPERATOR_SKIP_RESOURCE_BY_LABELS", default_value = "")]
+    pub skip_resource_by_labels: String,
+    /// Most scan Jobs running at once (finished Jobs never count).
+    #[arg(long, env = "OPERATOR_CONCURRENT_SCAN_JOBS_LIMIT", default_value_t = 3)]
+    pub concurrent_scan_jobs_limit: usize,
+    /// Delay before retrying a failed scan; it doubles on each failure up to --scan-job-retry-max.
+    #[arg(long, env = "OPERATOR_SCAN_JOB_RETRY_AFTER", default_value = "30s")]
+    pub scan_job_retry_after: String,
+    /// Cap of the retry delay.
+    #[arg(long, env = "OPERATOR_SCAN_JOB_RETRY_MAX", default_value = "5m")]
+    pub scan_job_retry_max: String,
+    /// A scan Job running longer is stopped (activeDeadlineSeconds) and retried.
+    #[arg(long, env = "OPERATOR_SCAN_JOB_TIMEOUT", default_value = "5m")]
+    pub scan_job_timeout: String,
+    /// Rescan images whose inventory is older than this (e.g. 24h); empty never rescans an
+    /// unchanged image. Database updates are re-matched in place and need no rescan.
+    #[arg(long, env = "OPERATOR_SCANNER_REPORT_TTL", default_value = "")]
+    pub scanner_report_ttl: String,
+    /// Run scan Jobs in the workload's namespace with its pull secrets mounted; the operator then
+    /// reads no Secrets.
+    #[arg(long, env = "OPERATOR_SCAN_JOBS_IN_SAME_NAMESPACE", default_value_t = false, action = clap::ArgAction::Set)]
+    pub scan_jobs_in_same_namespace: bool,
+    /// Copy workload and ServiceAccount pull secrets into scan Jobs (operator-namespace mode).
+    #[arg(long, env = "OPERATOR_ACCESS_GLOBAL_SECRETS_SERVICE_ACCOUNTS", default_value_t = true, action = clap::ArgAction::Set)]
+    pub access_global_secrets_service_accounts: bool,
+    /// The image scan Jobs run (Palisade's own image).
+    #[arg(long, env = "OPERATOR_SCANNER_IMAGE")]
+    pub scanner_image: Option<String>,
+    /// The advisory database file (`palisade db build`).
+    #[arg(long, env = "PALISADE_DB")]
+    pub db: PathBuf,
+    /// How often to check whether the database file was replaced.
+    #[arg(long, env = "OPERATOR_DB_CHECK_INTERVAL", default_value = "60s")]
+    pub db_check_interval: String,
+    /// Where scan Jobs send their results.
+    #[arg(long, env = "OPERATOR_RESULTS_BIND_ADDRESS", default_value = ":8081")]
+    pub results_bind_address: String,
+    /// The URL scan Jobs reach the result endpoint at (e.g. http://palisade.trivy.svc:8081)
+    /// [default: http://<bound address>].
+    #[arg(long, env = "OPERATOR_RESULTS_URL")]
+    pub results_url: Option<String>,
+    /// Where /healthz and /readyz listen; empty turns them off.
+    #[arg(
+        long,
+        env = "OPERATOR_HEALTH_PROBE_BIND_ADDRESS",
+        default_value = ":9090"
+    )]
+    pub health_probe_bind_address: String,
+    /// Largest report body in bytes; larger reports keep their most severe findings.
+    #[arg(long, env = "OPERATOR_MAX_REPORT_BYTES", default_value_t = palisade_operator::DEFAULT_MAX_REPORT_BYTES)]
+    pub max_report_bytes: usize,
+    /// Human-readable logs instead of JSON lines.
+    #[arg(long, env = "OPERATOR_LOG_DEV_MODE", default_value_t = false, action = clap::ArgAction::Set)]
+    pub log_dev_mode: bool,
+}
+
+fn list(s: &str) -> Vec<String> {
+    s.split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+fn duration(flag: &str, s: &str) -> Result<Duration> {
+    palisade_crds::duration::parse_go_duration(s.trim())
+        .with_context(|| format!("{flag} {s:?} is not a duration like 30s, 5m or 1h30m"))
+}
+
+/// Go-style bind addresses: `:8080` means every interface.
+fn bind(flag: &str, s: &str) -> Result<SocketAddr> {
+    let full = if s.starts_with(':') {
+        format!("0.0.0.0{s}")
+    } else {
+        s.to_owned()
+    };
+    full.parse()
+        .with_context(|| format!("{flag} {s:?} is not an address like :8081 or 127.0.0.1:8081"))
+}
+
+impl OperatorArgs {
+    pub fn config(&self) -> Result<Config> {
+        if self.namespace.is_empty() {
+            bail!("OPERATOR_NAMESPACE (--namespace) must name the operator's namespace");
+        }
+        if self.concurrent_scan_jobs_limit == 0 {
+            bail!("OPERATOR_CONCURRENT_SCAN_JOBS_LIMIT must be at least 1");
+        }
+        let mut cfg = Config::new(&self.namespace, &self.db);
+        cfg.namespaces = NamespaceFilter {
+            targets: list(&self.target_namespaces),
+            excluded: list(&self.exclude_namespaces),
+        };
+        cfg.skip_label_keys = list(&self.skip_resource_by_labels);
+        cfg.concurrent_scan_jobs_limit = self.concurrent_scan_jobs_limit;
+        cfg.scan_job_retry_after = duration("--scan-job-retry-after", &self.scan_job_retry_after)?;
+        cfg.scan_job_retry_max = duration("--scan-job-retry-max", &self.scan_job_retry_max)?;
+        cfg.scan_job_timeout = duration("--scan-job-timeout", &self.scan_job_timeout)?;
+        if cfg.scan_job_timeout < Duration::from_secs(1) {
+            bail!("--scan-job-timeout must be at least 1s");
+        }
+        cfg.report_ttl = if self.scanner_report_ttl.trim().is_empty() {
+            None
+        } else {
+            Some(duration("--scanner-report-ttl", &self.scanner_report_ttl)?)
+                .filter(|d| !d.is_zero())
+        };
+        cfg.scan_jobs_in_same_namespace = self.scan_jobs_in_same_namespace;
+        cfg.access_global_secrets = self.access_global_secrets_service_accounts;
+        if let Some(image) = &self.scanner_image {
+            cfg.scanner_image = image.clone();
+        }
+        cfg.db_check_interval = duration("--db-check-interval", &self.db_check_interval)?
+            .max(Duration::from_millis(100));
+        cfg.results_bind = bind("--results-bind-address", &self.results_bind_address)?;
+        cfg.results_url = self.results_url.clone().filter(|u| !u.is_empty());
+        cfg.health_bind = if self.health_probe_bind_address.is_empty() {
+            None
+        } else {
+            Some(bind(
+                "--health-probe-bind-address",
+                &self.health_probe_bind_address,
+            )?)
+        };
+        cfg.max_report_bytes = self.max_report_bytes.max(4096);
+        Ok(cfg)
+    }
+}
+
+/// Runs the operator until SIGTERM or Ctrl-C.
+pub fn run(args: &OperatorArgs) -> Result<std::process::ExitCode> {
+    let cfg = args.config()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(async move {
+        let client = kube::Client::try_default()
+            .await
+            .context("connecting to the Kubernetes API (in-cluster config or KUBECONFIG)")?;
+        tracing::info!(
+            namespace = %cfg.namespace,
+            limit = cfg.concurrent_scan_jobs_limit,
+            retry_after_secs = cfg.scan_job_retry_after.as_secs(),
+            timeout_secs = cfg.scan_job_timeout.as_secs(),
+            same_namespace = cfg.scan_jobs_in_same_namespace,
+            "palisade operator starting"
+        );
+        palisade_controller::run(client, cfg, shutdown_signal()).await?;
+        Ok(std::process::ExitCode::SUCCESS)
+    })
+}
+
+async fn shutdown_signal() {
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct T {
+        #[command(flatten)]
+        a: OperatorArgs,
+    }
+
+    #[test]
+    fn reference_settings() {
+        let t = T::try_parse_from([
+            "t",
+            "--db",
+            "/db",
+            "--namespace",
+            "trivy",
+            "--scan-job-retry-after",
+            "30s",
+            "--scan-job-timeout",
+            "5m",
+            "--exclude-namespaces",
+            "kube-*, trivy",
+        ])
+        .expect("parses");
+        let c = t.a.config().expect("valid");
+        assert_eq!(c.namespace, "trivy");
+        assert_eq!(c.concurrent_scan_jobs_limit, 3);
+        assert_eq!(c.scan_job_timeout, Duration::from_secs(300));
+        assert_eq!(c.namespaces.excluded, ["kube-*", "trivy"]);
+        assert_eq!(c.results_bind.port(), 8081);
+        assert_eq!(c.report_ttl, None);
+    }
+
+    #[test]
+    fn bad_values_name_the_flag() {
+        let t =
+            T::try_parse_from(["t", "--db", "/db", "--scan-job-timeout", "soon"]).expect("parses");
+        let e = t.a.config().expect_err("bad duration").to_string();
+        assert!(
+            e.contains("--scan-job-timeout") && e.contains("soon"),
+            "{e}"
+        );
+        let t = T::try_parse_from(["t", "--db", "/db", "--results-bind-address", "nope"])
+            .expect("parses");
+        assert!(t.a.config().is_err());
+    }
+}

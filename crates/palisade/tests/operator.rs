@@ -1,0 +1,1077 @@
+//! `palisade operator` end to end: the project's test API server (standing in for a cluster, its
+//! Job runner running scan Jobs as local `palisade` processes), real registries (Debian's
+//! `docker-registry`), real images, the real `/usr/bin/kubectl`, and the operator as a child
+//! process, exactly as a user would run it.
+//!
+//! Needs the test images and registries of `scripts/test.sh` (skips with a message without
+//! them), and `docker-registry` + `skopeo` for the tests' own private registries.
+
+mod common;
+
+use std::collections::{BTreeSet, HashSet};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+use k8s_openapi::api::batch::v1::Job;
+use k8s_openapi::api::core::v1::Event;
+use kube::Api;
+use kube::api::{DynamicObject, ListParams};
+use kube::core::ApiResource;
+use kube::runtime::watcher;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+const KUBECTL: &str = "/usr/bin/kubectl";
+const SCANNER_IMAGE: &str = "ghcr.io/palisade/palisade:dev";
+const OP_NS: &str = "trivy";
+
+// ------------------------------------------------------------------ registries and images
+
+/// A private `docker-registry` on a free port (tests stop and restart it), killed on drop.
+struct Registry {
+    addr: String,
+    config: PathBuf,
+    child: Option<Child>,
+}
+
+impl Registry {
+    fn start(dir: &Path) -> Registry {
+        for tool in ["/usr/bin/docker-registry", "/usr/bin/skopeo"] {
+            assert!(
+                Path::new(tool).exists(),
+                "{tool} is missing: install the Debian packages docker-registry and skopeo (CI does)"
+            );
+        }
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("free port")
+            .port();
+        let addr = format!("127.0.0.1:{port}");
+        let config = dir.join("registry.yml");
+        std::fs::write(
+            &config,
+            format!(
+                "version: 0.1\nlog: {{level: error}}\nstorage: {{filesystem: {{rootdirectory: {}}}, delete: {{enabled: true}}}}\nhttp: {{addr: {addr}}}\n",
+                dir.join("registry-data").display()
+            ),
+        )
+        .expect("registry config");
+        let mut r = Registry {
+            addr,
+            config,
+            child: None,
+        };
+        r.restart();
+        r
+    }
+
+    fn restart(&mut self) {
+        let child = Command::new("/usr/bin/docker-registry")
+            .arg("serve")
+            .arg(&self.config)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start docker-registry");
+        self.child = Some(child);
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while std::net::TcpStream::connect(&self.addr).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "docker-registry did not listen on {}",
+                self.addr
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn stop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+impl Drop for Registry {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+fn sha256_hex(b: &[u8]) -> String {
+    hex::encode(Sha256::digest(b))
+}
+
+/// A one-layer Debian-like OCI image layout: `/etc/os-release` and a dpkg status database with
+/// `packages` (name, version, source). `corrupt` makes the layer blob garbage (valid digest,
+/// not gzip).
+fn make_image(
+    dir: &Path,
+    name: &str,
+    packages: &[(String, String, String)],
+    corrupt: bool,
+) -> PathBuf {
+    let layout = dir.join(format!("layout-{name}"));
+    let blobs = layout.join("blobs/sha256");
+    std::fs::create_dir_all(&blobs).expect("mkdir");
+    let put = |data: &[u8]| -> String {
+        let d = sha256_hex(data);
+        std::fs::write(blobs.join(&d), data).expect("blob");
+        format!("sha256:{d}")
+    };
+    let mut status = String::new();
+    for (p, v, src) in packages {
+        status.push_str(&format!(
+            "Package: {p}\nStatus: install ok installed\nPriority: optional\nSection: misc\nInstalled-Size: 1\nMaintainer: Test <t@example.org>\nArchitecture: amd64\n{}Version: {v}\nDescription: test package {name}\n\n",
+            if src.is_empty() || src == p { String::new() } else { format!("Source: {src}\n") }
+        ));
+    }
+    let os_release = "PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\nNAME=\"Debian GNU/Linux\"\nVERSION_ID=\"12\"\nID=debian\n";
+    let mut tar = tar::Builder::new(Vec::new());
+    for (path, content) in [
+        ("etc/os-release", os_release.as_bytes()),
+        ("var/lib/dpkg/status", status.as_bytes()),
+        ("etc/image-name", name.as_bytes()),
+    ] {
+        let mut h = tar::Header::new_gnu();
+        h.set_size(content.len() as u64);
+        h.set_mode(0o644);
+        h.set_mtime(1_700_000_000);
+        h.set_cksum();
+        tar.append_data(&mut h, path, content).expect("tar");
+    }
+    let tar = tar.into_inner().expect("tar");
+    let diff_id = format!("sha256:{}", sha256_hex(&tar));
+    let layer = if corrupt {
+        format!("this is not a gzip stream but claims to be one ({name})")
+            .repeat(64)
+            .into_bytes()
+    } else {
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(&tar).expect("gzip");
+        gz.finish().expect("gzip")
+    };
+    let layer_digest = put(&layer);
+    let config = serde_json::to_vec(&json!({
+        "architecture": "amd64", "os": "linux", "config": {},
+        "rootfs": {"type": "layers", "diff_ids": [diff_id]}
+    }))
+    .expect("json");
+    let config_digest = put(&config);
+    let manifest = serde_json::to_vec(&json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": config_digest, "size": config.len()},
+        "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip", "digest": layer_digest, "size": layer.len()}]
+    }))
+    .expect("json");
+    let manifest_digest = put(&manifest);
+    std::fs::write(
+        layout.join("oci-layout"),
+        br#"{"imageLayoutVersion":"1.0.0"}"#,
+    )
+    .expect("layout");
+    std::fs::write(
+        layout.join("index.json"),
+        serde_json::to_vec(&json!({"schemaVersion": 2, "manifests": [{
+            "mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": manifest_digest,
+            "size": manifest.len(), "annotations": {"org.opencontainers.image.ref.name": "latest"}}]}))
+        .expect("json"),
+    )
+    .expect("index");
+    layout
+}
+
+/// Copies an OCI layout (tag `latest`) to `docker://reference`.
+fn push(layout: &Path, reference: &str) {
+    let out = Command::new("/usr/bin/skopeo")
+        .args([
+            "copy",
+            "--quiet",
+            "--dest-tls-verify=false",
+            &format!("oci:{}:latest", layout.display()),
+            &format!("docker://{reference}"),
+        ])
+        .output()
+        .expect("skopeo");
+    assert!(
+        out.status.success(),
+        "skopeo copy to {reference} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// glibc as in Debian 12.0, which the OSV fixtures have findings for.
+fn old_glibc() -> Vec<(String, String, String)> {
+    vec![
+        ("libc6".into(), "2.36-9".into(), "glibc".into()),
+        ("libc-bin".into(), "2.36-9".into(), "glibc".into()),
+    ]
+}
+
+// ------------------------------------------------------------------ cluster and operator
+
+struct Cluster {
+    rt: tokio::runtime::Runtime,
+    server: Option<palisade_apiserver::RunningServer>,
+    kubeconfig: PathBuf,
+    client: kube::Client,
+    dir: tempfile::TempDir,
+    jobs: Arc<Mutex<JobLog>>,
+}
+
+/// What a watch on scan Jobs saw.
+#[derive(Default, Debug)]
+struct JobLog {
+    created: HashSet<String>,
+    active: HashSet<String>,
+    max_active: usize,
+}
+
+fn job_finished(j: &Job) -> bool {
+    j.status
+        .as_ref()
+        .and_then(|s| s.conditions.as_ref())
+        .is_some_and(|c| {
+            c.iter().any(|c| {
+                c.status == "True"
+                    && ["Complete", "Failed", "SuccessCriteriaMet", "FailureTarget"]
+                        .contains(&c.type_.as_str())
+            })
+        })
+}
+
+impl Cluster {
+    fn start(registries: &[&str]) -> Cluster {
+        assert!(
+            Path::new(KUBECTL).exists(),
+            "{KUBECTL} is missing: these tests need the real kubectl (Debian package kubectl)"
+        );
+        let dir = tempfile::tempdir().expect("tempdir");
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let mut config = palisade_apiserver::Config {
+            kubeconfig: Some(dir.path().join("kubeconfig")),
+            registries: registries.iter().map(|s| s.to_string()).collect(),
+            ..Default::default()
+        };
+        config
+            .image_commands
+            .insert(SCANNER_IMAGE.to_string(), vec![common::bin().to_string()]);
+        let server = rt
+            .block_on(palisade_apiserver::serve(config))
+            .expect("apiserver");
+        let kubeconfig = server.kubeconfig().to_path_buf();
+        let client = rt.block_on(async {
+            let kc = kube::config::Kubeconfig::read_from(&kubeconfig).expect("kubeconfig");
+            let cfg = kube::Config::from_custom_kubeconfig(kc, &Default::default())
+                .await
+                .expect("config");
+            kube::Client::try_from(cfg).expect("client")
+        });
+        let c = Cluster {
+            rt,
+            server: Some(server),
+            kubeconfig,
+            client,
+            dir,
+            jobs: Arc::default(),
+        };
+        let crds = common::palisade(&["crds"]);
+        assert!(crds.status.success(), "{}", common::stderr(&crds));
+        c.apply(&String::from_utf8_lossy(&crds.stdout));
+        c.apply(&format!("apiVersion: v1\nkind: Namespace\nmetadata: {{name: {OP_NS}}}\n---\napiVersion: v1\nkind: Namespace\nmetadata: {{name: apps}}\n"));
+        // Record every scan Job from a watch, as an observer in the cluster would.
+        let log = c.jobs.clone();
+        let api: Api<Job> = Api::namespaced(c.client.clone(), OP_NS);
+        c.rt.spawn(async move {
+            let mut s = std::pin::pin!(watcher(api, watcher::Config::default()));
+            while let Some(ev) = s.next().await {
+                let Ok(ev) = ev else { continue };
+                let mut log = log.lock().expect("lock");
+                match ev {
+                    watcher::Event::Apply(j) | watcher::Event::InitApply(j) => {
+                        let uid = j.metadata.uid.clone().unwrap_or_default();
+                        log.created.insert(uid.clone());
+                        if job_finished(&j) {
+                            log.active.remove(&uid);
+                        } else {
+                            log.active.insert(uid);
+                        }
+                        log.max_active = log.max_active.max(log.active.len());
+                    }
+                    watcher::Event::Delete(j) => {
+                        log.active.remove(&j.metadata.uid.unwrap_or_default());
+                    }
+                    _ => {}
+                }
+            }
+        });
+        c
+    }
+
+    fn kubectl(&self, args: &[&str]) -> String {
+        let out = Command::new(KUBECTL)
+            .arg("--kubeconfig")
+            .arg(&self.kubeconfig)
+            .args(args)
+            .output()
+            .expect("kubectl");
+        assert!(
+            out.status.success(),
+            "kubectl {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn apply(&self, yaml: &str) {
+        let f = self
+            .dir
+            .path()
+            .join(format!("apply-{}.yaml", sha256_hex(yaml.as_bytes())));
+        std::fs::write(&f, yaml).expect("write yaml");
+        self.kubectl(&["apply", "-f", f.to_str().expect("utf-8")]);
+    }
+
+    fn reports(&self, kind: &str, ns: &str) -> Vec<Value> {
+        let ar = ApiResource {
+            group: "aquasecurity.github.io".into(),
+            version: "v1alpha1".into(),
+            api_version: "aquasecurity.github.io/v1alpha1".into(),
+            kind: kind.into(),
+            plural: format!("{}s", kind.to_lowercase()),
+        };
+        let api: Api<DynamicObject> = Api::namespaced_with(self.client.clone(), ns, &ar);
+        let list = self
+            .rt
+            .block_on(api.list(&ListParams::default()))
+            .expect("list reports");
+        let mut out: Vec<Value> = list
+            .items
+            .into_iter()
+            .map(|o| serde_json::to_value(o).expect("json"))
+            .collect();
+        out.sort_by_key(|v| {
+            v["metadata"]["name"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned()
+        });
+        out
+    }
+
+    fn events(&self, ns: &str, reason: &str) -> Vec<Event> {
+        let api: Api<Event> = Api::namespaced(self.client.clone(), ns);
+        self.rt
+            .block_on(api.list(&ListParams::default()))
+            .expect("events")
+            .items
+            .into_iter()
+            .filter(|e| e.reason.as_deref() == Some(reason))
+            .collect()
+    }
+
+    fn jobs_created(&self) -> usize {
+        self.jobs.lock().expect("lock").created.len()
+    }
+
+    fn max_active_jobs(&self) -> usize {
+        self.jobs.lock().expect("lock").max_active
+    }
+
+    fn operator(&self, db: &Path, extra: &[&str]) -> Operator {
+        let log = self.dir.path().join(format!(
+            "operator-{}.log",
+            Instant::now().elapsed().as_nanos()
+        ));
+        let file = std::fs::File::create(&log).expect("log file");
+        let mut cmd = Command::new(common::bin());
+        cmd.args([
+            "operator",
+            "--namespace",
+            OP_NS,
+            "--db",
+            db.to_str().expect("utf-8"),
+            "--results-bind-address",
+            "127.0.0.1:0",
+            "--health-probe-bind-address",
+            "",
+            "--scanner-image",
+            SCANNER_IMAGE,
+            "--scan-job-retry-after",
+            "1s",
+            "--scan-job-retry-max",
+            "3s",
+            "--scan-job-timeout",
+            "60s",
+            "--db-check-interval",
+            "200ms",
+            "--log-dev-mode",
+            "true",
+        ])
+        .args(extra)
+        .env("KUBECONFIG", &self.kubeconfig)
+        .env("PALISADE_LOG", "info")
+        .env_remove("PALISADE_DB")
+        .stdout(Stdio::null())
+        .stderr(file);
+        Operator {
+            child: cmd.spawn().expect("start the operator"),
+            log,
+        }
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        if let Some(s) = self.server.take() {
+            self.rt.block_on(s.shutdown());
+        }
+    }
+}
+
+struct Operator {
+    child: Child,
+    log: PathBuf,
+}
+
+impl Operator {
+    fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Operator {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// Polls `f` until it returns `Some`, failing with `what` and the operator's log after `secs`.
+fn wait<T>(what: &str, secs: u64, op: &Operator, mut f: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    loop {
+        if let Some(v) = f() {
+            return v;
+        }
+        if Instant::now() > deadline {
+            let log = op.log();
+            let tail: String = log
+                .lines()
+                .rev()
+                .take(60)
+                .collect::<Vec<_>>()
+                .into_iter()
+                .rev()
+                .collect::<Vec<_>>()
+                .join("\n");
+            panic!("timed out after {secs}s waiting for {what}; operator log tail:\n{tail}");
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+fn deployment(name: &str, image: &str) -> String {
+    format!(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: {name}, namespace: apps}}\nspec:\n  replicas: 1\n  selector: {{matchLabels: {{app: {name}}}}}\n  template:\n    metadata: {{labels: {{app: {name}}}}}\n    spec:\n      containers:\n      - {{name: app, image: \"{image}\"}}\n"
+    )
+}
+
+fn names(reports: &[Value]) -> Vec<String> {
+    reports
+        .iter()
+        .map(|r| {
+            r["metadata"]["name"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned()
+        })
+        .collect()
+}
+
+type Finding = (String, String, String, String);
+
+/// Findings of a VulnerabilityReport.
+fn report_findings(r: &Value) -> BTreeSet<Finding> {
+    r["report"]["vulnerabilities"]
+        .as_array()
+        .map(|v| {
+            v.iter()
+                .map(|f| {
+                    let s = |k: &str| f[k].as_str().unwrap_or_default().to_owned();
+                    (
+                        s("vulnerabilityID"),
+                        s("resource"),
+                        s("installedVersion"),
+                        s("fixedVersion"),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// What `palisade image` finds in the same image with the same database (the CLI's accuracy is
+/// checked against dpkg in accuracy.rs).
+fn cli_findings(db: &Path, image: &str) -> BTreeSet<Finding> {
+    let report = common::scan_json(db, image, &[], &[]);
+    common::findings(&report)
+        .into_iter()
+        .map(|(pkg, installed, id, fixed)| (id, pkg, installed, fixed.unwrap_or_default()))
+        .collect()
+}
+
+/// A database from a subset of the OSV fixtures.
+fn subset_db(dir: &Path, name: &str, keep: impl Fn(&str) -> bool) -> PathBuf {
+    let src = dir.join(format!("osv-{name}"));
+    std::fs::create_dir_all(&src).expect("mkdir");
+    for e in std::fs::read_dir(common::fixtures_dir()).expect("fixtures") {
+        let e = e.expect("entry");
+        let n = e.file_name().to_string_lossy().into_owned();
+        if keep(&n) {
+            std::fs::copy(e.path(), src.join(&n)).expect("copy");
+        }
+    }
+    let db = dir.join(format!("{name}.db"));
+    let out = common::palisade(&[
+        "db",
+        "build",
+        "--osv",
+        src.to_str().expect("utf-8"),
+        "--db",
+        db.to_str().expect("utf-8"),
+    ]);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    db
+}
+
+// ------------------------------------------------------------------ tests
+
+/// Three workloads, two on the same image: two scan Jobs, correct reports for all three, the
+/// kubectl views users rely on, image changes, deletions, and a deleted report coming back.
+#[test]
+fn scans_once_per_image_and_keeps_reports_current() {
+    let Some(_) = common::images() else { return };
+    let registry = common::env("PALISADE_TEST_REGISTRY");
+    let aged = format!("{registry}/palisade-test/aged:latest");
+    let minbase = format!("{registry}/palisade-test/minbase:latest");
+    let layers = format!("{registry}/palisade-test/layers:latest");
+    let c = Cluster::start(&[&registry]);
+    let db = common::fixture_db();
+    for (name, image) in [("alpha", &aged), ("beta", &aged), ("gamma", &minbase)] {
+        c.apply(&deployment(name, image));
+    }
+    let op = c.operator(db, &[]);
+    let reports = wait("three VulnerabilityReports", 120, &op, || {
+        let r = c.reports("VulnerabilityReport", "apps");
+        (r.len() == 3).then_some(r)
+    });
+    wait("three SbomReports", 60, &op, || {
+        (c.reports("SbomReport", "apps").len() == 3).then_some(())
+    });
+    assert_eq!(
+        c.jobs_created(),
+        2,
+        "one scan Job per image, not per workload"
+    );
+
+    let expected_aged = cli_findings(db, &aged);
+    assert!(
+        !expected_aged.is_empty(),
+        "the aged image has findings in the fixtures"
+    );
+    for r in &reports {
+        let name = r["metadata"]["name"].as_str().unwrap_or_default();
+        let labels = &r["metadata"]["labels"];
+        assert_eq!(
+            labels["trivy-operator.resource.kind"], "ReplicaSet",
+            "{name}"
+        );
+        assert_eq!(labels["trivy-operator.container.name"], "app");
+        assert_eq!(labels["app.kubernetes.io/managed-by"], "trivy-operator");
+        let owner = &r["metadata"]["ownerReferences"][0];
+        assert_eq!(
+            (owner["kind"].as_str(), owner["controller"].as_bool()),
+            (Some("ReplicaSet"), Some(true))
+        );
+        assert_eq!(
+            format!(
+                "replicaset-{}-app",
+                owner["name"].as_str().unwrap_or_default()
+            ),
+            name
+        );
+        let rep = &r["report"];
+        assert_eq!(rep["registry"]["server"], registry.as_str());
+        assert_eq!(rep["artifact"]["tag"], "latest");
+        assert!(
+            rep["artifact"]["digest"]
+                .as_str()
+                .is_some_and(|d| d.starts_with("sha256:"))
+        );
+        assert_eq!(rep["os"]["family"], "debian");
+        let found = report_findings(r);
+        let summary = &rep["summary"];
+        let total: u64 = [
+            "criticalCount",
+            "highCount",
+            "mediumCount",
+            "lowCount",
+            "unknownCount",
+        ]
+        .iter()
+        .map(|k| summary[k].as_u64().unwrap_or(0))
+        .sum();
+        assert_eq!(
+            total as usize,
+            found.len(),
+            "summary counts every finding of {name}"
+        );
+        if name.starts_with("replicaset-gamma") {
+            assert_eq!(rep["artifact"]["repository"], "palisade-test/minbase");
+            assert_eq!(found, cli_findings(db, &minbase));
+        } else {
+            assert_eq!(rep["artifact"]["repository"], "palisade-test/aged");
+            assert_eq!(found, expected_aged, "{name}");
+        }
+    }
+    // The SbomReport lists the image's packages.
+    let sboms = c.reports("SbomReport", "apps");
+    let aged_count: u64 = common::env("PALISADE_TEST_AGED_DPKG_COUNT")
+        .parse()
+        .expect("count");
+    let alpha = sboms
+        .iter()
+        .find(|s| {
+            s["metadata"]["name"]
+                .as_str()
+                .is_some_and(|n| n.starts_with("replicaset-alpha"))
+        })
+        .expect("alpha's SbomReport");
+    let comps = alpha["report"]["components"]["components"]
+        .as_array()
+        .map(Vec::len)
+        .unwrap_or(0) as u64;
+    assert!(
+        comps >= aged_count,
+        "{comps} components for {aged_count} packages"
+    );
+
+    // The kubectl views of DEVELOPERS.md.
+    let table = c.kubectl(&["get", "vulnerabilityreports", "-A"]);
+    assert_eq!(table.lines().count(), 4, "{table}");
+    assert!(
+        table
+            .lines()
+            .next()
+            .is_some_and(|h| h.split_whitespace().collect::<Vec<_>>()
+                == ["NAMESPACE", "NAME", "REPOSITORY", "TAG", "SCANNER", "AGE"]),
+        "{table}"
+    );
+    assert!(
+        table.contains("palisade-test/aged") && table.contains("Trivy"),
+        "{table}"
+    );
+    let custom = c.kubectl(&[
+        "get", "vulnerabilityreports", "-A", "-o",
+        "custom-columns=NS:.metadata.namespace,NAME:.metadata.name,CRITICAL:.report.summary.criticalCount,HIGH:.report.summary.highCount",
+    ]);
+    for r in &reports {
+        let s = &r["report"]["summary"];
+        let row = format!(
+            "apps {} {} {}",
+            r["metadata"]["name"].as_str().unwrap_or_default(),
+            s["criticalCount"],
+            s["highCount"]
+        );
+        assert!(
+            custom
+                .lines()
+                .any(|l| l.split_whitespace().collect::<Vec<_>>().join(" ") == row),
+            "{row:?} not in\n{custom}"
+        );
+    }
+    let first = names(&reports)[0].clone();
+    let described = c.kubectl(&["describe", "vulnerabilityreport", &first, "-n", "apps"]);
+    assert!(
+        described.contains("Vulnerability ID") || described.contains("Vulnerabilities"),
+        "{described}"
+    );
+
+    // A deleted report comes back from the cached inventory, without a scan.
+    c.kubectl(&["delete", "vulnerabilityreport", &first, "-n", "apps"]);
+    wait("the deleted report to come back", 30, &op, || {
+        names(&c.reports("VulnerabilityReport", "apps"))
+            .contains(&first)
+            .then_some(())
+    });
+    assert_eq!(
+        c.jobs_created(),
+        2,
+        "no scan for a report rebuilt from the inventory"
+    );
+
+    // Changing gamma's image: a new ReplicaSet, a new report, the old revision's gone.
+    c.apply(&deployment("gamma", &layers));
+    wait(
+        "gamma's report for the new image, and none for the old revision",
+        120,
+        &op,
+        || {
+            let r = c.reports("VulnerabilityReport", "apps");
+            let gamma: Vec<&Value> = r
+                .iter()
+                .filter(|r| {
+                    r["metadata"]["name"]
+                        .as_str()
+                        .is_some_and(|n| n.starts_with("replicaset-gamma"))
+                })
+                .collect();
+            (gamma.len() == 1
+                && gamma[0]["report"]["artifact"]["repository"] == "palisade-test/layers")
+                .then_some(())
+        },
+    );
+    assert_eq!(c.jobs_created(), 3);
+
+    // Deleting a workload removes its reports.
+    c.kubectl(&["delete", "deployment", "alpha", "-n", "apps"]);
+    wait("alpha's reports to go", 60, &op, || {
+        let gone = |kind| {
+            !names(&c.reports(kind, "apps"))
+                .iter()
+                .any(|n| n.starts_with("replicaset-alpha"))
+        };
+        (gone("VulnerabilityReport") && gone("SbomReport")).then_some(())
+    });
+    assert!(c.max_active_jobs() <= 3);
+}
+
+/// A new database re-matches in process (reports change, no Job starts), and a restarted
+/// operator rescans nothing and rewrites nothing.
+#[test]
+fn database_update_and_restart_need_no_scans() {
+    let Some(_) = common::images() else { return };
+    let registry = common::env("PALISADE_TEST_REGISTRY");
+    let aged = format!("{registry}/palisade-test/aged:latest");
+    let c = Cluster::start(&[&registry]);
+    let dir = c.dir.path().to_path_buf();
+    let small = subset_db(&dir, "small", |n| !n.contains("glibc"));
+    let full = subset_db(&dir, "full", |_| true);
+    let live = dir.join("live.db");
+    std::fs::copy(&small, &live).expect("copy db");
+    c.apply(&deployment("web", &aged));
+    let mut op = c.operator(&live, &[]);
+    let before = wait("the first report", 120, &op, || {
+        c.reports("VulnerabilityReport", "apps").into_iter().next()
+    });
+    assert_eq!(report_findings(&before), cli_findings(&small, &aged));
+    assert!(
+        !report_findings(&before)
+            .iter()
+            .any(|f| f.0 == "CVE-2023-4911")
+    );
+    assert_eq!(c.jobs_created(), 1);
+
+    // Replace the database file (atomically, as a volume update or `palisade db build` would).
+    let tmp = dir.join("live.db.new");
+    std::fs::copy(&full, &tmp).expect("copy");
+    std::fs::rename(&tmp, &live).expect("rename");
+    let after = wait(
+        "the report to show the new database's findings",
+        60,
+        &op,
+        || {
+            let r = c
+                .reports("VulnerabilityReport", "apps")
+                .into_iter()
+                .next()?;
+            report_findings(&r)
+                .iter()
+                .any(|f| f.0 == "CVE-2023-4911")
+                .then_some(r)
+        },
+    );
+    assert_eq!(report_findings(&after), cli_findings(&full, &aged));
+    assert_eq!(c.jobs_created(), 1, "re-matching starts no Job");
+    assert!(op.log().contains("re-matching"), "{}", op.log());
+
+    // Restart: the inventory comes back from the SbomReport; nothing is scanned or rewritten.
+    let versions = |kind| -> Vec<String> {
+        c.reports(kind, "apps")
+            .iter()
+            .map(|r| {
+                r["metadata"]["resourceVersion"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned()
+            })
+            .collect()
+    };
+    let (v1, s1) = (versions("VulnerabilityReport"), versions("SbomReport"));
+    op.stop();
+    let op = c.operator(&live, &[]);
+    wait(
+        "the restarted operator to read the inventory back",
+        30,
+        &op,
+        || op.log().contains("inventory read back").then_some(()),
+    );
+    std::thread::sleep(Duration::from_secs(3));
+    assert_eq!(c.jobs_created(), 1, "a restart rescans nothing");
+    assert_eq!(
+        versions("VulnerabilityReport"),
+        v1,
+        "a restart rewrites nothing"
+    );
+    assert_eq!(versions("SbomReport"), s1);
+    // And the restarted operator still serves: a deleted report is rebuilt without a scan.
+    c.kubectl(&["delete", "vulnerabilityreports", "--all", "-n", "apps"]);
+    wait("the report to be rebuilt", 30, &op, || {
+        (!c.reports("VulnerabilityReport", "apps").is_empty()).then_some(())
+    });
+    assert_eq!(c.jobs_created(), 1);
+}
+
+/// With the registry down scans fail, are retried after the delay, and succeed once it is back;
+/// the failure shows as an Event on the workload and in the log.
+#[test]
+fn failed_scans_are_retried_until_the_registry_is_back() {
+    let Some(images) = common::images() else {
+        return;
+    };
+    let mut reg = Registry::start(&tempfile::tempdir().expect("tmp").keep());
+    let image = format!("{}/outage/app:1", reg.addr);
+    push(&images.join("oci/minbase"), &image);
+    let c = Cluster::start(&[&reg.addr]);
+    c.apply(&deployment("web", &image));
+    // Wait until the kubelet stand-in resolved the digest, then take the registry away.
+    let pod_running = || {
+        let pods = c.kubectl(&["get", "pods", "-n", "apps", "-o", "json"]);
+        let v: Value = serde_json::from_str(&pods).ok()?;
+        v["items"][0]["status"]["containerStatuses"][0]["imageID"]
+            .as_str()
+            .filter(|s| s.contains("@sha256:"))
+            .map(str::to_owned)
+    };
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while pod_running().is_none() {
+        assert!(Instant::now() < deadline, "the pod never got an imageID");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    reg.stop();
+    let op = c.operator(common::fixture_db(), &[]);
+    wait("a ScanFailed Event on the workload", 60, &op, || {
+        let e = c.events("apps", "ScanFailed");
+        e.into_iter().find(|e| {
+            e.involved_object.kind.as_deref() == Some("ReplicaSet")
+                && e.message
+                    .as_deref()
+                    .is_some_and(|m| m.contains("retrying in"))
+        })
+    });
+    wait("a retry", 30, &op, || (c.jobs_created() >= 2).then_some(()));
+    assert!(op.log().contains("scan failed"), "{}", op.log());
+    assert!(c.reports("VulnerabilityReport", "apps").is_empty());
+    let failed_jobs = c.jobs_created();
+    reg.restart();
+    wait("the report once the registry is back", 60, &op, || {
+        (!c.reports("VulnerabilityReport", "apps").is_empty()).then_some(())
+    });
+    assert!(c.jobs_created() > failed_jobs);
+    // The scan Job's log says what went wrong, for `kubectl logs job/...` users.
+    assert!(
+        op.log().contains("PullFailed") || op.log().contains("pull"),
+        "{}",
+        op.log()
+    );
+}
+
+/// Twenty workloads on twenty images with a limit of three: never more than three unfinished
+/// scan Jobs at once (seen from a watch), and every workload gets its report.
+#[test]
+fn concurrency_limit_holds() {
+    let Some(_) = common::images() else { return };
+    let tmp = tempfile::tempdir().expect("tmp");
+    let reg = Registry::start(tmp.path());
+    let mut refs = Vec::new();
+    for i in 0..20 {
+        let mut pkgs = old_glibc();
+        pkgs.push((format!("pkg{i}"), format!("1.{i}-1"), String::new()));
+        let layout = make_image(tmp.path(), &format!("img{i}"), &pkgs, false);
+        let r = format!("{}/many/img{i}:1", reg.addr);
+        push(&layout, &r);
+        refs.push(r);
+    }
+    let c = Cluster::start(&[&reg.addr]);
+    for (i, r) in refs.iter().enumerate() {
+        c.apply(&deployment(&format!("w{i}"), r));
+    }
+    let op = c.operator(common::fixture_db(), &["--concurrent-scan-jobs-limit", "3"]);
+    wait("twenty reports", 240, &op, || {
+        (c.reports("VulnerabilityReport", "apps").len() == 20).then_some(())
+    });
+    assert_eq!(c.jobs_created(), 20);
+    let max = c.max_active_jobs();
+    assert!(max <= 3, "{max} scan Jobs ran at once");
+    assert!(max >= 2, "the limit allows parallel scans ({max})");
+    // Every report has the glibc findings.
+    for r in c.reports("VulnerabilityReport", "apps") {
+        assert!(
+            report_findings(&r).iter().any(|f| f.0 == "CVE-2023-4911"),
+            "{}",
+            r["metadata"]["name"]
+        );
+    }
+}
+
+/// An image that cannot be pulled, a corrupt layer, an enormous SBOM and a malformed report
+/// already in the cluster: each gets an Event and a log line, and everyone else is served.
+#[test]
+fn hostile_inputs_do_not_stop_the_operator() {
+    let Some(_) = common::images() else { return };
+    let tmp = tempfile::tempdir().expect("tmp");
+    let reg = Registry::start(tmp.path());
+    let good = make_image(tmp.path(), "good", &old_glibc(), false);
+    push(&good, &format!("{}/hostile/good:1", reg.addr));
+    let corrupt = make_image(tmp.path(), "corrupt", &old_glibc(), true);
+    push(&corrupt, &format!("{}/hostile/corrupt:1", reg.addr));
+    let mut huge_pkgs = old_glibc();
+    for i in 0..60_000 {
+        huge_pkgs.push((
+            format!("bulk-package-number-{i}"),
+            format!("1.0.{i}-1"),
+            String::new(),
+        ));
+    }
+    let huge = make_image(tmp.path(), "huge", &huge_pkgs, false);
+    push(&huge, &format!("{}/hostile/huge:1", reg.addr));
+    let c = Cluster::start(&[&reg.addr]);
+    let missing = format!("{}/hostile/missing@sha256:{}", reg.addr, "0".repeat(64));
+    c.apply(&deployment("good", &format!("{}/hostile/good:1", reg.addr)));
+    c.apply(&deployment(
+        "corrupt",
+        &format!("{}/hostile/corrupt:1", reg.addr),
+    ));
+    c.apply(&deployment("huge", &format!("{}/hostile/huge:1", reg.addr)));
+    c.apply(&deployment("missing", &missing));
+    // A malformed report squatting on the name the good workload's report will have.
+    let rs = wait_rs(&c, "good");
+    c.apply(&format!(
+        "apiVersion: aquasecurity.github.io/v1alpha1\nkind: VulnerabilityReport\nmetadata:\n  name: replicaset-{rs}-app\n  namespace: apps\n  labels: {{app.kubernetes.io/managed-by: trivy-operator, trivy-operator.resource.kind: ReplicaSet, trivy-operator.resource.name: {rs}, trivy-operator.resource.namespace: apps, trivy-operator.container.name: app}}\nreport: {{summary: \"not an object\", vulnerabilities: 42}}\n"
+    ));
+    let op = c.operator(common::fixture_db(), &[]);
+    let good_report = wait(
+        "the good workload's report to replace the malformed one",
+        120,
+        &op,
+        || {
+            c.reports("VulnerabilityReport", "apps")
+                .into_iter()
+                .find(|r| {
+                    r["metadata"]["name"] == format!("replicaset-{rs}-app")
+                        && r["report"]["summary"].is_object()
+                })
+        },
+    );
+    assert!(
+        report_findings(&good_report)
+            .iter()
+            .any(|f| f.0 == "CVE-2023-4911")
+    );
+    let failed = wait(
+        "ScanFailed Events for the corrupt and the missing image",
+        120,
+        &op,
+        || {
+            let e = c.events("apps", "ScanFailed");
+            let about = |w: &str| {
+                e.iter().any(|e| {
+                    e.involved_object
+                        .name
+                        .as_deref()
+                        .is_some_and(|n| n.starts_with(w))
+                })
+            };
+            (about("corrupt") && about("missing")).then_some(e)
+        },
+    );
+    for e in &failed {
+        assert!(
+            e.message.as_deref().is_some_and(|m| m.contains("failed")),
+            "{e:?}"
+        );
+    }
+    let huge_report = wait("the enormous image's capped SbomReport", 240, &op, || {
+        c.reports("SbomReport", "apps").into_iter().find(|r| {
+            r["metadata"]["name"]
+                .as_str()
+                .is_some_and(|n| n.starts_with("replicaset-huge"))
+        })
+    });
+    let size = serde_json::to_vec(&huge_report["report"])
+        .expect("json")
+        .len();
+    assert!(size <= 1 << 20, "SbomReport report is {size} bytes");
+    assert!(huge_report["metadata"]["annotations"]["palisade.dev/truncated"].is_string());
+    assert_eq!(
+        huge_report["report"]["summary"]["componentsCount"]
+            .as_u64()
+            .map(|n| n > 60_000),
+        Some(true)
+    );
+    wait("a ReportTruncated Event", 30, &op, || {
+        (!c.events("apps", "ReportTruncated").is_empty()).then_some(())
+    });
+    let log = op.log();
+    assert!(log.contains("scan failed"), "{log}");
+    // The operator is still alive and serving.
+    assert!(op.child.id() > 0);
+    c.kubectl(&[
+        "delete",
+        "vulnerabilityreport",
+        &format!("replicaset-{rs}-app"),
+        "-n",
+        "apps",
+    ]);
+    wait("the good report to come back", 30, &op, || {
+        c.reports("VulnerabilityReport", "apps")
+            .into_iter()
+            .any(|r| r["metadata"]["name"] == format!("replicaset-{rs}-app"))
+            .then_some(())
+    });
+}
+
+/// The ReplicaSet name of a Deployment, once it exists.
+fn wait_rs(c: &Cluster, deployment: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let out = c.kubectl(&["get", "replicasets", "-n", "apps", "-o", "json"]);
+        let v: Value = serde_json::from_str(&out).expect("json");
+        if let Some(name) = v["items"].as_array().and_then(|items| {
+            items.iter().find_map(|i| {
+                let n = i["metadata"]["name"].as_str()?;
+                n.starts_with(&format!("{deployment}-"))
+                    .then(|| n.to_owned())
+            })
+        }) {
+            return name;
+        }
+        assert!(Instant::now() < deadline, "no ReplicaSet for {deployment}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
