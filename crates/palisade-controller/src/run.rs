@@ -175,11 +175,32 @@ enum Scan {
         job: ObjKey,
         retry_at: Option<Instant>,
     },
+    /// The scan failed; its Job is kept (so `kubectl logs job/…` shows why) until the retry,
+    /// which deletes it and starts a new one. It holds no slot once finished.
+    Failed {
+        job: ObjKey,
+        retry_at: Instant,
+        finished: bool,
+        since: Instant,
+    },
 }
 
 impl Scan {
     fn holds_slot(&self) -> bool {
-        !matches!(self, Scan::Queued { .. })
+        match self {
+            Scan::Queued { .. } => false,
+            Scan::Failed { finished, .. } => !finished,
+            _ => true,
+        }
+    }
+
+    fn job(&self) -> Option<&ObjKey> {
+        match self {
+            Scan::Running { job, .. } | Scan::Stopping { job, .. } | Scan::Failed { job, .. } => {
+                Some(job)
+            }
+            _ => None,
+        }
     }
 }
 
@@ -668,6 +689,7 @@ impl State {
         for (img, st) in &self.images {
             match &st.scan {
                 Some(Scan::Queued { not_before }) if *not_before <= now => self.dirty = true,
+                Some(Scan::Failed { retry_at, .. }) if *retry_at <= now => self.dirty = true,
                 Some(Scan::Running { since, done_at, .. }) => {
                     if done_at.is_some_and(|d| now.duration_since(d) > Duration::from_secs(10)) {
                         overdue.push((
@@ -688,6 +710,7 @@ impl State {
         }
         for (img, reason, message) in overdue {
             self.fail(&img, reason, &message);
+            self.stop_failed_job(&img, true);
         }
         if self.write_retry.values().any(|t| *t <= now) {
             self.dirty = true;
@@ -738,7 +761,30 @@ impl State {
             }
             return;
         };
+        let failed_already = matches!(
+            self.images.get(&img).and_then(|s| s.scan.as_ref()),
+            Some(Scan::Failed { .. })
+        );
+        if failed_already {
+            match status {
+                Some(JobStatus::Failed(..)) | Some(JobStatus::Succeeded) => {
+                    if let Some(st) = self.images.get_mut(&img)
+                        && let Some(Scan::Failed { finished, .. }) = &mut st.scan
+                    {
+                        *finished = true;
+                    }
+                }
+                Some(JobStatus::Active) => {}
+                None => self.on_job_deleted(&job),
+            }
+            return;
+        }
+        let running = matches!(
+            self.images.get(&img).and_then(|s| s.scan.as_ref()),
+            Some(Scan::Running { .. })
+        );
         match status {
+            Some(JobStatus::Failed(..)) if !running => {}
             Some(JobStatus::Failed(reason, message)) => {
                 let reason = if reason.is_empty() {
                     "JobFailed".to_owned()
@@ -764,10 +810,6 @@ impl State {
             }
             Some(JobStatus::Active) => {}
             None => {
-                let running = matches!(
-                    self.images.get(&img).and_then(|s| s.scan.as_ref()),
-                    Some(Scan::Running { .. })
-                );
                 if running {
                     self.fail(
                         &img,
@@ -781,19 +823,23 @@ impl State {
     }
 
     fn image_of_job(&self, job: &ObjKey) -> Option<ImageKey> {
-        self.images.iter().find_map(|(k, st)| match &st.scan {
-            Some(Scan::Running { job: j, .. }) | Some(Scan::Stopping { job: j, .. })
-                if j == job =>
-            {
-                Some(k.clone())
-            }
-            _ => None,
+        self.images.iter().find_map(|(k, st)| {
+            (st.scan.as_ref().and_then(Scan::job) == Some(job)).then(|| k.clone())
         })
     }
 
     fn on_job_deleted(&mut self, job: &ObjKey) {
         self.orphans.remove(job);
         for st in self.images.values_mut() {
+            if let Some(Scan::Failed {
+                job: j, retry_at, ..
+            }) = &st.scan
+                && j == job
+            {
+                st.scan = Some(Scan::Queued {
+                    not_before: *retry_at,
+                });
+            }
             if let Some(Scan::Stopping { job: j, retry_at }) = &st.scan
                 && j == job
             {
@@ -875,7 +921,25 @@ impl State {
         }
     }
 
-    /// A scan failed: log, tell every workload running the image, stop the Job, retry later.
+    /// Deletes the Job of a failed scan: when its retry is due (`retry`), or at once when the scan
+    /// is abandoned. Its replacement starts once it is gone (same name).
+    fn stop_failed_job(&mut self, image: &ImageKey, retry: bool) {
+        let Some(st) = self.images.get_mut(image) else {
+            return;
+        };
+        if let Some(Scan::Failed { job, retry_at, .. }) = &st.scan {
+            let job = job.clone();
+            let retry_at = retry.then_some(*retry_at);
+            st.scan = Some(Scan::Stopping {
+                job: job.clone(),
+                retry_at,
+            });
+            spawn_delete_job(&self.ctx, job);
+        }
+    }
+
+    /// A scan failed: log, tell every workload running the image, keep the finished Job for its
+    /// log, and retry after the backoff.
     fn fail(&mut self, image: &ImageKey, reason: &str, message: &str) {
         let cfg = &self.ctx.cfg;
         let Some(st) = self.images.get_mut(image) else {
@@ -884,20 +948,22 @@ impl State {
         st.attempts += 1;
         let delay = cfg.retry_delay(st.attempts);
         let retry_at = Instant::now() + delay;
-        let job = match &st.scan {
-            Some(Scan::Running { job, .. }) | Some(Scan::Stopping { job, .. }) => Some(job.clone()),
-            _ => None,
-        };
+        let job = st.scan.as_ref().and_then(Scan::job).cloned();
         tracing::warn!(image = %image, reason, attempt = st.attempts, retry_in_secs = delay.as_secs(),
             error = message, "scan failed");
         match job {
             Some(job) => {
                 self.ctx.shared.revoke(&job.1);
-                st.scan = Some(Scan::Stopping {
-                    job: job.clone(),
-                    retry_at: Some(retry_at),
+                let finished = matches!(
+                    self.scan_jobs.items.get(&job),
+                    Some(JobStatus::Failed(..)) | Some(JobStatus::Succeeded)
+                );
+                st.scan = Some(Scan::Failed {
+                    job,
+                    retry_at,
+                    finished,
+                    since: Instant::now(),
                 });
-                spawn_delete_job(&self.ctx, job);
             }
             None => {
                 st.scan = Some(Scan::Queued {
@@ -1366,6 +1432,29 @@ impl State {
                 st.scan = None;
                 st.attempts = 0;
             }
+        }
+        // Failed scans: at retry time (or when nothing needs the image any more) their Job goes.
+        // A Job that never reports an end is given up on after a minute.
+        let stale = Duration::from_secs(60);
+        let due: Vec<(ImageKey, bool)> = self
+            .images
+            .iter()
+            .filter_map(|(img, st)| match &st.scan {
+                Some(Scan::Failed {
+                    retry_at,
+                    finished,
+                    since,
+                    ..
+                }) => {
+                    let wanted = needed.contains_key(img);
+                    let ready = *finished || now.duration_since(*since) > stale;
+                    (!wanted || (*retry_at <= now && ready)).then(|| (img.clone(), wanted))
+                }
+                _ => None,
+            })
+            .collect();
+        for (img, retry) in due {
+            self.stop_failed_job(&img, retry);
         }
     }
 

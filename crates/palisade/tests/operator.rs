@@ -291,9 +291,10 @@ impl Cluster {
         c.apply(&format!("apiVersion: v1\nkind: Namespace\nmetadata: {{name: {OP_NS}}}\n---\napiVersion: v1\nkind: Namespace\nmetadata: {{name: apps}}\n"));
         // Record every scan Job from a watch, as an observer in the cluster would.
         let log = c.jobs.clone();
-        let api: Api<Job> = Api::namespaced(c.client.clone(), OP_NS);
+        let api: Api<Job> = Api::all(c.client.clone());
         c.rt.spawn(async move {
-            let mut s = std::pin::pin!(watcher(api, watcher::Config::default()));
+            let cfg = watcher::Config::default().labels("palisade.dev/scan-job=true");
+            let mut s = std::pin::pin!(watcher(api, cfg));
             while let Some(ev) = s.next().await {
                 let Ok(ev) = ev else { continue };
                 let mut log = log.lock().expect("lock");
@@ -403,8 +404,6 @@ impl Cluster {
             db.to_str().expect("utf-8"),
             "--results-bind-address",
             "127.0.0.1:0",
-            "--health-probe-bind-address",
-            "",
             "--scanner-image",
             SCANNER_IMAGE,
             "--scan-job-retry-after",
@@ -419,13 +418,18 @@ impl Cluster {
             "true",
         ])
         .args(extra)
+        .args(if extra.contains(&"--health-probe-bind-address") {
+            &[][..]
+        } else {
+            &["--health-probe-bind-address", ""][..]
+        })
         .env("KUBECONFIG", &self.kubeconfig)
         .env("PALISADE_LOG", "info")
         .env_remove("PALISADE_DB")
         .stdout(Stdio::null())
         .stderr(file);
         Operator {
-            child: cmd.spawn().expect("start the operator"),
+            child: Mutex::new(cmd.spawn().expect("start the operator")),
             log,
         }
     }
@@ -440,7 +444,7 @@ impl Drop for Cluster {
 }
 
 struct Operator {
-    child: Child,
+    child: Mutex<Child>,
     log: PathBuf,
 }
 
@@ -450,8 +454,18 @@ impl Operator {
     }
 
     fn stop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        if let Ok(c) = self.child.get_mut() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    /// Whether the process is still running.
+    fn alive(&self) -> bool {
+        self.child
+            .lock()
+            .map(|mut c| matches!(c.try_wait(), Ok(None)))
+            .unwrap_or(false)
     }
 }
 
@@ -468,6 +482,11 @@ fn wait<T>(what: &str, secs: u64, op: &Operator, mut f: impl FnMut() -> Option<T
         if let Some(v) = f() {
             return v;
         }
+        assert!(
+            op.alive(),
+            "the operator exited while waiting for {what}:\n{}",
+            op.log()
+        );
         if Instant::now() > deadline {
             let log = op.log();
             let tail: String = log
@@ -884,6 +903,25 @@ fn failed_scans_are_retried_until_the_registry_is_back() {
                     .is_some_and(|m| m.contains("retrying in"))
         })
     });
+    // The failed Job stays until its retry, and its log says why, for `kubectl logs` users.
+    let job = wait("the failed scan Job", 30, &op, || {
+        let out = c.kubectl(&["get", "jobs", "-n", OP_NS, "-o", "name"]);
+        out.lines()
+            .find(|l| l.contains("scan-vulnerabilityreport-"))
+            .map(str::to_owned)
+    });
+    let logs = wait("the failed Job's log", 30, &op, || {
+        let out = Command::new(KUBECTL)
+            .arg("--kubeconfig")
+            .arg(&c.kubeconfig)
+            .args(["logs", "-n", OP_NS, &job])
+            .output()
+            .ok()?;
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        text.contains("error").then_some(text)
+    });
+    assert!(logs.contains(&image.replace(":1", "")), "{logs}");
+    assert!(logs.contains("pulling"), "progress is logged too: {logs}");
     wait("a retry", 30, &op, || (c.jobs_created() >= 2).then_some(()));
     assert!(op.log().contains("scan failed"), "{}", op.log());
     assert!(c.reports("VulnerabilityReport", "apps").is_empty());
@@ -1040,7 +1078,7 @@ fn hostile_inputs_do_not_stop_the_operator() {
     let log = op.log();
     assert!(log.contains("scan failed"), "{log}");
     // The operator is still alive and serving.
-    assert!(op.child.id() > 0);
+    assert!(op.alive());
     c.kubectl(&[
         "delete",
         "vulnerabilityreport",
@@ -1073,5 +1111,128 @@ fn wait_rs(c: &Cluster, deployment: &str) -> String {
         }
         assert!(Instant::now() < deadline, "no ReplicaSet for {deployment}");
         std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn http_get(addr: &str, path: &str) -> (u16, String) {
+    use std::io::Read;
+    let mut s = std::net::TcpStream::connect(addr).expect("connect");
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .expect("write");
+    let mut out = String::new();
+    s.read_to_string(&mut out).expect("read");
+    let status = out
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    (status, out)
+}
+
+/// Registry credentials come from the workload's imagePullSecrets and from its ServiceAccount's:
+/// copied into the Job's Secret by default, mounted directly with same-namespace Jobs (where the
+/// Jobs then run). A workload without credentials gets a clear Unauthorized failure. The health
+/// endpoints answer.
+#[test]
+fn pull_secrets_in_both_job_modes() {
+    let Some(_) = common::images() else { return };
+    let auth_registry = common::env("PALISADE_TEST_AUTH_REGISTRY");
+    let auth_file = std::fs::read(common::env("PALISADE_TEST_AUTH_FILE")).expect("auth file");
+    let b64 = |b: &[u8]| {
+        use base64::Engine;
+        base64::engine::general_purpose::STANDARD.encode(b)
+    };
+    let pinned = |name: &str| {
+        let digest = common::env(&format!("PALISADE_TEST_{}_DIGEST", name.to_uppercase()));
+        format!("{auth_registry}/palisade-test/{name}@{digest}")
+    };
+    for same_namespace in [false, true] {
+        let c = Cluster::start(&[]);
+        c.apply(&format!(
+            "apiVersion: v1\nkind: Secret\nmetadata: {{name: regcred, namespace: apps}}\ntype: kubernetes.io/dockerconfigjson\ndata: {{.dockerconfigjson: {0}}}\n---\napiVersion: v1\nkind: Secret\nmetadata: {{name: sa-regcred, namespace: apps}}\ntype: kubernetes.io/dockerconfigjson\ndata: {{.dockerconfigjson: {0}}}\n---\napiVersion: v1\nkind: ServiceAccount\nmetadata: {{name: puller, namespace: apps}}\nimagePullSecrets: [{{name: sa-regcred}}]\n",
+            b64(&auth_file)
+        ));
+        let workload = |name: &str, image: &str, pod_extra: &str| {
+            format!(
+                "apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: {name}, namespace: apps}}\nspec:\n  replicas: 1\n  selector: {{matchLabels: {{app: {name}}}}}\n  template:\n    metadata: {{labels: {{app: {name}}}}}\n    spec:\n{pod_extra}      containers:\n      - {{name: app, image: \"{image}\"}}\n"
+            )
+        };
+        c.apply(&workload(
+            "direct",
+            &pinned("minbase"),
+            "      imagePullSecrets: [{name: regcred}]\n",
+        ));
+        c.apply(&workload(
+            "via-sa",
+            &pinned("layers"),
+            "      serviceAccountName: puller\n",
+        ));
+        c.apply(&workload("anonymous", &pinned("aged"), ""));
+        let health = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("free port")
+            .to_string();
+        let op = c.operator(
+            common::fixture_db(),
+            &[
+                "--health-probe-bind-address",
+                &health,
+                "--scan-jobs-in-same-namespace",
+                if same_namespace { "true" } else { "false" },
+            ],
+        );
+        let mode = if same_namespace {
+            "same-namespace"
+        } else {
+            "operator-namespace"
+        };
+        wait(
+            &format!("reports of both credentialed workloads ({mode})"),
+            120,
+            &op,
+            || {
+                let n = names(&c.reports("VulnerabilityReport", "apps"));
+                (n.iter().any(|n| n.starts_with("replicaset-direct-"))
+                    && n.iter().any(|n| n.starts_with("replicaset-via-sa-")))
+                .then_some(())
+            },
+        );
+        wait(
+            &format!("an Unauthorized failure for the workload without credentials ({mode})"),
+            60,
+            &op,
+            || {
+                c.events("apps", "ScanFailed").into_iter().find(|e| {
+                    e.involved_object
+                        .name
+                        .as_deref()
+                        .is_some_and(|n| n.starts_with("anonymous-"))
+                        && e.message
+                            .as_deref()
+                            .is_some_and(|m| m.contains("Unauthorized"))
+                })
+            },
+        );
+        // Where the Jobs run: the failed one is kept until its retry.
+        let job_ns = if same_namespace { "apps" } else { OP_NS };
+        let other_ns = if same_namespace { OP_NS } else { "apps" };
+        wait(&format!("the failed Job in {job_ns}"), 30, &op, || {
+            c.kubectl(&["get", "jobs", "-n", job_ns, "-o", "name"])
+                .contains("scan-vulnerabilityreport-")
+                .then_some(())
+        });
+        assert!(
+            !c.kubectl(&["get", "jobs", "-n", other_ns, "-o", "name"])
+                .contains("scan-vulnerabilityreport-"),
+            "no scan Job in {other_ns} ({mode})"
+        );
+        let (status, body) = http_get(&health, "/healthz");
+        assert_eq!(status, 200, "{body}");
+        let (status, body) = http_get(&health, "/readyz");
+        assert_eq!(status, 200, "{body}");
+        assert!(c.max_active_jobs() <= 3);
     }
 }
