@@ -6,6 +6,8 @@
 # cached in .work/images), builds .work/demo.db from ../shared/data/advisories/debian12-changelogs.zip when it
 # exists (else from the OSV fixtures in crates/palisade/tests/fixtures/osv), then scans the "aged" image (Debian 12
 # whose dpkg database records the versions of the 12.0 release for a few packages) and the current "layers" image.
+# Finally scripts/operator-demo.sh runs `palisade operator` on the project's test API server with the same
+# database: three workloads, two scan Jobs, and the reports Trivy Operator users query with kubectl.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
@@ -24,3 +26,7 @@ for img in aged layers; do
   echo "\$ palisade image --db $DB oci:$OUTDIR/oci/$img"
   "$BIN" image --db "$DB" "oci:$OUTDIR/oci/$img"
 done
+
+echo
+echo "\$ scripts/operator-demo.sh $DB"
+scripts/operator-demo.sh "$DB"
