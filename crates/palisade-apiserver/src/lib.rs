@@ -358,14 +358,20 @@ async fn gc_loop(shared: Arc<Shared>) {
             _ = shared.changed.notified() => {}
             _ = tokio::time::sleep(Duration::from_millis(500)) => {}
         }
-        let mut store = shared.lock();
-        // Each pass can enable the next (an owner's deletion frees its dependents); the
-        // bound keeps a pathological ownership graph from pinning the lock.
-        for _ in 0..32 {
-            if !store.collect_garbage() {
-                break;
+        {
+            let mut store = shared.lock();
+            // Each pass can enable the next (an owner's deletion frees its dependents); the
+            // bound keeps a pathological ownership graph from pinning the lock.
+            for _ in 0..32 {
+                if !store.collect_garbage() {
+                    break;
+                }
             }
         }
+        // A pass walks every object under the lock, so one per change would make a burst of
+        // writes cost writes × objects. Changes meanwhile leave a permit on `changed`: the next
+        // pass starts right after the pause.
+        tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
 

@@ -6,7 +6,7 @@
 //! reused, events are delivered in order) obvious rather than clever.
 
 use std::collections::hash_map::RandomState;
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::hash::{BuildHasher, Hasher};
 use std::sync::Arc;
 
@@ -827,17 +827,27 @@ impl Store {
     /// finalizers, namespace teardown. Returns true if anything changed, so the caller
     /// can run another pass (cascades take several).
     pub fn collect_garbage(&mut self) -> bool {
-        let mut live: BTreeMap<String, (TypeKey, Value)> = BTreeMap::new();
-        for (k, o) in self.everything() {
-            if let Some(uid) = meta_str(o, "uid") {
-                live.insert(uid.to_string(), (k.clone(), o.clone()));
-            }
-        }
         let has_fin = |o: &Value, f: &str| {
             o.pointer("/metadata/finalizers")
                 .and_then(Value::as_array)
                 .is_some_and(|a| a.iter().any(|x| x == f))
         };
+        // uid → (orphaning its dependents, deleting them in the foreground). Only these two
+        // facts are needed of an owner; cloning whole objects here made every pass (one per
+        // change) copy the entire store under the lock.
+        let mut live: HashMap<String, (bool, bool)> = HashMap::new();
+        for (_, o) in self.everything() {
+            if let Some(uid) = meta_str(o, "uid") {
+                let deleting = o.pointer("/metadata/deletionTimestamp").is_some();
+                live.insert(
+                    uid.to_string(),
+                    (
+                        deleting && has_fin(o, "orphan"),
+                        deleting && has_fin(o, "foregroundDeletion"),
+                    ),
+                );
+            }
+        }
         let mut to_delete: Vec<(TypeKey, String, String)> = Vec::new();
         let mut to_orphan: Vec<(TypeKey, String, String, BTreeSet<String>)> = Vec::new();
         let mut referenced: BTreeSet<String> = BTreeSet::new();
@@ -874,18 +884,10 @@ impl Store {
             let mut foreground = false;
             for u in &owners {
                 match live.get(u) {
-                    Some((_, owner))
-                        if has_fin(owner, "orphan")
-                            && owner.pointer("/metadata/deletionTimestamp").is_some() =>
-                    {
+                    Some((true, _)) => {
                         orphan_from.insert(u.clone());
                     }
-                    Some((_, owner))
-                        if has_fin(owner, "foregroundDeletion")
-                            && owner.pointer("/metadata/deletionTimestamp").is_some() =>
-                    {
-                        foreground = true;
-                    }
+                    Some((false, true)) => foreground = true,
                     Some(_) => alive = true,
                     None => {}
                 }
