@@ -105,6 +105,18 @@ for a in "$@"; do  # -p/--package selects crates: then no --workspace; --release
   case $a in -p|-p*|--package|--package=*) CARGO_ARGS=() ;; -r|--release) PROFILE=given ;; esac
 done
 [ "$PROFILE" = release ] && CARGO_ARGS+=(--release)
-say "cargo test ${CARGO_ARGS[*]} $*"
-cargo test "${CARGO_ARGS[@]}" "$@"
+# Build first, then run under a time limit, so that a hung test fails the run with a message
+# instead of eating CI's whole budget (PALISADE_TEST_TIMEOUT, default 25 minutes, bounds only the
+# running of the tests; a cold release build takes about 9 minutes on 2 cores).
+say "cargo test --no-run ${CARGO_ARGS[*]}"
+NO_RUN=()
+for a in "$@"; do [ "$a" = -- ] && break; NO_RUN+=("$a"); done
+cargo test "${CARGO_ARGS[@]}" "${NO_RUN[@]}" --no-run
+say "cargo test ${CARGO_ARGS[*]} $* (time limit ${PALISADE_TEST_TIMEOUT:-25m})"
+rc=0
+timeout --kill-after=30s "${PALISADE_TEST_TIMEOUT:-25m}" cargo test "${CARGO_ARGS[@]}" "$@" || rc=$?
+if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
+  say "the tests did not finish within ${PALISADE_TEST_TIMEOUT:-25m}: a test hangs (the last 'has been running for over 60 seconds' line names it)"
+fi
+[ "$rc" = 0 ] || exit "$rc"
 step_done "cargo test ($PROFILE)" "$t"

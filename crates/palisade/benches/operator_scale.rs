@@ -38,7 +38,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use k8s_openapi::jiff::Timestamp;
 use kube::api::{Api, DynamicObject, ListParams, Patch, PatchParams, PostParams};
 use kube::core::{ApiResource, PartialObjectMeta};
-use kube::runtime::watcher;
+use kube::runtime::{WatchStreamExt, watcher};
 use kube::{Client, Resource};
 use palisade_crds::{SbomReport, VulnerabilityReport};
 use palisade_operator::{ImageIdentity, Owner, parse_bom, report_metadata_for, sbom_report};
@@ -756,7 +756,7 @@ fn watch_jobs(client: &Client, rt: &tokio::runtime::Handle) -> Arc<JobWatch> {
     let api: Api<Job> = Api::all(client.clone());
     let s = seen.clone();
     rt.spawn(async move {
-        let mut stream = std::pin::pin!(watcher(api, watcher::Config::default()));
+        let mut stream = std::pin::pin!(watcher(api, watcher::Config::default()).default_backoff());
         while let Some(ev) = stream.next().await {
             match ev {
                 Ok(watcher::Event::Apply(j) | watcher::Event::InitApply(j)) => {
@@ -809,7 +809,7 @@ where
     let seen = Arc::new(ReportWatch::default());
     let s = seen.clone();
     rt.spawn(async move {
-        let mut stream = std::pin::pin!(watcher(api, watcher::Config::default()));
+        let mut stream = std::pin::pin!(watcher(api, watcher::Config::default()).default_backoff());
         let mut relist: Option<HashMap<ObjKey, Option<String>>> = None;
         let key = |m: &M| {
             let meta = m.meta();

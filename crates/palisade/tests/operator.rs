@@ -21,7 +21,7 @@ use k8s_openapi::api::core::v1::Event;
 use kube::Api;
 use kube::api::{DynamicObject, ListParams};
 use kube::core::ApiResource;
-use kube::runtime::watcher;
+use kube::runtime::{WatchStreamExt, watcher};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
@@ -223,6 +223,7 @@ struct Cluster {
     client: kube::Client,
     dir: tempfile::TempDir,
     jobs: Arc<Mutex<JobLog>>,
+    job_watch: Option<tokio::task::JoinHandle<()>>,
 }
 
 /// What a watch on scan Jobs saw.
@@ -277,13 +278,14 @@ impl Cluster {
                 .expect("config");
             kube::Client::try_from(cfg).expect("client")
         });
-        let c = Cluster {
+        let mut c = Cluster {
             rt,
             server: Some(server),
             kubeconfig,
             client,
             dir,
             jobs: Arc::default(),
+            job_watch: None,
         };
         let crds = common::palisade(&["crds"]);
         assert!(crds.status.success(), "{}", common::stderr(&crds));
@@ -292,9 +294,11 @@ impl Cluster {
         // Record every scan Job from a watch, as an observer in the cluster would.
         let log = c.jobs.clone();
         let api: Api<Job> = Api::all(c.client.clone());
-        c.rt.spawn(async move {
+        let task = c.rt.spawn(async move {
             let cfg = watcher::Config::default().labels("palisade.dev/scan-job=true");
-            let mut s = std::pin::pin!(watcher(api, cfg));
+            // With backoff: when the server stops, an unthrottled watcher retries in a loop
+            // that never yields, and the runtime's shutdown waits on it forever.
+            let mut s = std::pin::pin!(watcher(api, cfg).default_backoff());
             while let Some(ev) = s.next().await {
                 let Ok(ev) = ev else { continue };
                 let mut log = log.lock().expect("lock");
@@ -316,6 +320,7 @@ impl Cluster {
                 }
             }
         });
+        c.job_watch = Some(task);
         c
     }
 
@@ -437,6 +442,9 @@ impl Cluster {
 
 impl Drop for Cluster {
     fn drop(&mut self) {
+        if let Some(w) = self.job_watch.take() {
+            w.abort();
+        }
         if let Some(s) = self.server.take() {
             self.rt.block_on(s.shutdown());
         }
