@@ -28,7 +28,6 @@ use palisade_advisory::Database;
 use palisade_crds::{SbomReport, VulnerabilityReport};
 use palisade_inventory::Inventory;
 use palisade_operator::{Owner, Truncation};
-use serde_json::Value;
 use tokio::sync::{Semaphore, mpsc};
 
 use crate::ControllerError;
@@ -40,6 +39,50 @@ use crate::server::{self, Delivery, Shared, Ticket};
 
 /// Name of the field manager of every write.
 pub const FIELD_MANAGER: &str = "palisade-operator";
+
+/// SbomReports read back at once after a start. Reading is I/O-bound and each read holds up to a
+/// report's size; a few in flight keep the API server busy without a memory burst.
+const LOAD_CONCURRENCY: usize = 4;
+
+/// How long a report the operator created counts as present before the watch shows it: without
+/// this, a pass that runs between the write's reply and its watch event writes it again.
+const CREATED_GRACE: Duration = Duration::from_secs(30);
+
+/// Report writes in flight (or waiting for a permit) after which a reconcile pass stops taking
+/// on more images; each pending write holds its image's inventory and findings.
+const MAX_PENDING_WRITES: usize = 64;
+
+/// One image's parsed inventory and findings during a reconcile pass, computed on first use.
+#[derive(Default)]
+struct ImageWork {
+    matched: Option<Result<MatchedImage, String>>,
+}
+
+type MatchedImage = (Arc<Inventory>, Arc<Vec<palisade_match::Finding>>);
+
+impl ImageWork {
+    fn matched(&mut self, db: &Database, inv: &Inv) -> Result<MatchedImage, String> {
+        self.matched
+            .get_or_insert_with(|| {
+                let inventory = inv.inventory()?;
+                let findings =
+                    palisade_match::match_inventory(db, &inventory).map_err(|e| e.to_string())?;
+                Ok((Arc::new(inventory), Arc::new(findings)))
+            })
+            .clone()
+    }
+}
+
+/// A report body built by a write task once it holds a write permit (so at most
+/// `write_concurrency` bodies exist at once), with its content hash and, when it was cut to fit,
+/// the Event to record.
+struct Built {
+    body: Vec<u8>,
+    hash: String,
+    truncated: Option<(Owner, String)>,
+}
+
+type BuildFn = Box<dyn FnOnce() -> Result<Built, String> + Send>;
 
 /// One watch event, reduced to a key and a compact value (`None`: not of interest).
 #[derive(Debug)]
@@ -149,15 +192,28 @@ pub enum Msg {
 
 /// An image's inventory, as a scan delivered it or an SbomReport kept it.
 #[derive(Debug)]
+///
+/// Only the compressed BOM is kept: parsed inventories of hundreds of images would dominate the
+/// operator's memory, and they are needed only to match (on a database change or a new report),
+/// when parsing one again costs well under a millisecond.
 pub struct Inv {
-    /// Packages and OS.
-    pub inventory: Inventory,
-    /// The BOM, zstd-compressed.
+    /// The BOM (CycloneDX JSON), zstd-compressed.
     pub bom_zstd: Vec<u8>,
     /// SHA-256 of the BOM as scanned.
     pub bom_sha256: String,
     /// When it was scanned (RFC 3339).
     pub scanned_at: String,
+}
+
+impl Inv {
+    /// The packages and OS, parsed from the BOM.
+    pub fn inventory(&self) -> Result<Inventory, String> {
+        let bom = zstd::decode_all(&self.bom_zstd[..])
+            .map_err(|e| format!("the cached BOM cannot be decompressed: {e}"))?;
+        palisade_report::read_inventory(&bom)
+            .map(|r| r.inventory)
+            .map_err(|e| format!("the cached BOM is unusable: {e}"))
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -283,6 +339,8 @@ struct Ctx {
     tx: mpsc::Sender<Msg>,
     shared: Arc<Shared>,
     writes: Semaphore,
+    /// Bounds SbomReports read back at once: each is up to a report's size in flight.
+    loads: Semaphore,
     settings: JobSettings,
     version: &'static str,
 }
@@ -311,6 +369,8 @@ struct State {
     images: HashMap<ImageKey, ImageState>,
     seq: u64,
     writing: HashSet<(ReportKind, ObjKey)>,
+    /// Reports this operator created whose watch event has not arrived yet: content hash, when.
+    created: HashMap<(ReportKind, ObjKey), (String, Instant)>,
     write_retry: HashMap<(ReportKind, ObjKey), Instant>,
     deleting: HashSet<(ReportKind, ObjKey)>,
     orphans: HashSet<ObjKey>,
@@ -318,6 +378,8 @@ struct State {
     desired: BTreeMap<ObjKey, Desired>,
     warned_invalid: HashSet<(ObjKey, String)>,
     dirty: bool,
+    /// Pods, Nodes, ReplicaSets or Jobs changed since `desired` was derived.
+    world_changed: bool,
     last_reconcile: Instant,
 }
 
@@ -370,6 +432,7 @@ pub async fn run(
     let ctx = Arc::new(Ctx {
         client: client.clone(),
         writes: Semaphore::new(cfg.write_concurrency.max(1)),
+        loads: Semaphore::new(LOAD_CONCURRENCY),
         cfg,
         tx: tx.clone(),
         shared,
@@ -395,6 +458,7 @@ pub async fn run(
         images: HashMap::new(),
         seq: 0,
         writing: HashSet::new(),
+        created: HashMap::new(),
         write_retry: HashMap::new(),
         deleting: HashSet::new(),
         orphans: HashSet::new(),
@@ -402,6 +466,7 @@ pub async fn run(
         desired: BTreeMap::new(),
         warned_invalid: HashSet::new(),
         dirty: true,
+        world_changed: true,
         last_reconcile: Instant::now(),
     };
     let mut tick = tokio::time::interval(Duration::from_millis(100));
@@ -599,17 +664,32 @@ impl State {
     }
 
     fn handle(&mut self, msg: Msg) {
+        let world = |changed: bool, this: &mut Self| {
+            this.world_changed |= changed;
+            changed
+        };
         let changed = match msg {
-            Msg::Pod(ev) => self.pods.apply(ev),
-            Msg::Node(ev) => self.nodes.apply(ev),
-            Msg::ReplicaSet(ev) => self.replica_sets.apply(ev),
-            Msg::Job(ev) => self.jobs.apply(ev),
+            Msg::Pod(ev) => world(self.pods.apply(ev), self),
+            Msg::Node(ev) => world(self.nodes.apply(ev), self),
+            Msg::ReplicaSet(ev) => world(self.replica_sets.apply(ev), self),
+            Msg::Job(ev) => world(self.jobs.apply(ev), self),
             Msg::ScanJob(ev) => {
                 self.on_scan_job(ev);
                 true
             }
-            Msg::Report(ReportKind::Vulnerability, ev) => self.vuln.apply(ev),
-            Msg::Report(ReportKind::Sbom, ev) => self.sbom.apply(ev),
+            Msg::Report(kind, ev) => {
+                // The watch now speaks for this report: it exists (Apply) or is gone (Delete).
+                match &ev {
+                    Ev::InitItem(k, _) | Ev::Apply(k, _) | Ev::Delete(k) => {
+                        self.created.remove(&(kind, k.clone()));
+                    }
+                    Ev::Init | Ev::InitDone => {}
+                }
+                match kind {
+                    ReportKind::Vulnerability => self.vuln.apply(ev),
+                    ReportKind::Sbom => self.sbom.apply(ev),
+                }
+            }
             Msg::Delivery(d) => {
                 self.on_delivery(d);
                 true
@@ -640,6 +720,9 @@ impl State {
                         };
                         if let Some(m) = mirror.items.get_mut(&key) {
                             m.content_hash = Some(hash);
+                        } else {
+                            self.created
+                                .insert((kind, key.clone()), (hash, Instant::now()));
                         }
                         self.write_retry.remove(&(kind, key));
                     }
@@ -864,7 +947,6 @@ impl State {
                 tracing::info!(image = %image, packages = output.inventory.packages.len(),
                     bom_bytes = output.bom_zstd.len(), "scan result received");
                 st.inv = Some(Arc::new(Inv {
-                    inventory: output.inventory,
                     bom_zstd: output.bom_zstd,
                     bom_sha256: output.bom_sha256,
                     scanned_at: Timestamp::now().to_string(),
@@ -1066,6 +1148,25 @@ impl State {
             return;
         }
         self.ctx.shared.ready.store(true, Ordering::Relaxed);
+        if self.world_changed {
+            self.world_changed = false;
+            self.derive_desired();
+        }
+        let now = Instant::now();
+
+        // Which images are needed, and the reports each needs written.
+        let mut needed: BTreeMap<ImageKey, Vec<ObjKey>> = BTreeMap::new();
+        for (key, d) in &self.desired {
+            if let Some(img) = &d.image {
+                needed.entry(img.clone()).or_default().push(key.clone());
+            }
+        }
+        self.reconcile_images(&needed, now);
+    }
+
+    /// What reports the cluster should have, from the Pods and their owners. Runs only when those
+    /// changed: passes triggered by report writes alone reuse the result.
+    fn derive_desired(&mut self) {
         let world = World {
             pods: &self.pods.items,
             replica_sets: &self.replica_sets.items,
@@ -1091,15 +1192,9 @@ impl State {
             }
         }
         self.desired = desired;
-        let now = Instant::now();
+    }
 
-        // Which images are needed, and the reports each needs written.
-        let mut needed: BTreeMap<ImageKey, Vec<ObjKey>> = BTreeMap::new();
-        for (key, d) in &self.desired {
-            if let Some(img) = &d.image {
-                needed.entry(img.clone()).or_default().push(key.clone());
-            }
-        }
+    fn reconcile_images(&mut self, needed: &BTreeMap<ImageKey, Vec<ObjKey>>, now: Instant) {
         for img in needed.keys() {
             let seq = &mut self.seq;
             let st = self.images.entry(img.clone()).or_insert_with(|| {
@@ -1118,16 +1213,21 @@ impl State {
             st.last_used = now;
         }
 
-        let keys: Vec<ObjKey> = self.desired.keys().cloned().collect();
-        let mut findings: HashMap<ImageKey, Result<Arc<Vec<palisade_match::Finding>>, String>> =
-            HashMap::new();
-        for key in keys {
-            self.reconcile_report(&key, &mut findings, now);
+        // Image by image, so one image's parsed inventory and findings are alive at a time (and
+        // in the write tasks that need them); stop once enough writes are pending, and go on in
+        // the pass their completion triggers.
+        for (img, keys) in needed {
+            if self.writing.len() >= MAX_PENDING_WRITES {
+                break;
+            }
+            let mut work = ImageWork::default();
+            for key in keys {
+                self.reconcile_report(key, img, &mut work, now);
+            }
         }
-        drop(findings);
         self.delete_stale_reports();
-        self.plan_scans(&needed, now);
-        self.schedule(&needed, now);
+        self.plan_scans(needed, now);
+        self.schedule(needed, now);
         // Forget inventories no workload has used for a while (bounded memory).
         let idle = Duration::from_secs(600);
         self.images.retain(|_, st| {
@@ -1140,203 +1240,140 @@ impl State {
     fn reconcile_report(
         &mut self,
         key: &ObjKey,
-        findings: &mut HashMap<ImageKey, Result<Arc<Vec<palisade_match::Finding>>, String>>,
+        img: &ImageKey,
+        work: &mut ImageWork,
         now: Instant,
     ) {
         let Some(d) = self.desired.get(key).cloned() else {
             return;
         };
-        let d = &d;
-        let Some(img) = d.image.clone() else { return };
-        let Some(st) = self.images.get_mut(&img) else {
+        let Some(inv) = self.images.get(img).and_then(|st| st.inv.clone()) else {
             return;
         };
-        let Some(inv) = st.inv.clone() else { return };
-        let ctx = self.ctx.clone();
-        let cfg = &ctx.cfg;
+        let img = img.clone();
         let version = self.ctx.version;
+        let max = self.ctx.cfg.max_report_bytes;
 
-        // VulnerabilityReport.
+        // VulnerabilityReport: its part hash is cached per image identity and database; on a miss
+        // the part is built here only to hash it, and dropped.
         let vk = (ReportKind::Vulnerability, key.clone());
         if !self.writing.contains(&vk) && self.write_retry.get(&vk).is_none_or(|t| *t <= now) {
-            let cached = st
-                .vuln_hashes
-                .get(&d.identity)
-                .filter(|(g, _, _)| *g == self.db_gen)
-                .map(|(_, h, t)| (h.clone(), *t));
-            let mut built = None;
+            let db = self.db.clone();
+            let matched = |work: &mut ImageWork| work.matched(&db, &inv);
+            let db_gen = self.db_gen;
+            let cached = self.images.get(&img).and_then(|st| {
+                st.vuln_hashes
+                    .get(&d.identity)
+                    .filter(|(g, _, _)| *g == db_gen)
+                    .map(|(_, h, t)| (h.clone(), *t))
+            });
             let part_hash = match cached {
                 Some(c) => Some(c),
-                None => {
-                    let f = findings.entry(img.clone()).or_insert_with(|| {
-                        palisade_match::match_inventory(&self.db, &inv.inventory)
-                            .map(Arc::new)
-                            .map_err(|e| e.to_string())
-                    });
-                    match f {
-                        Ok(f) => match reports::vulnerability_part(
-                            &d.identity,
-                            &inv.inventory,
-                            f,
-                            version,
-                            cfg.max_report_bytes,
-                        ) {
+                None => match matched(work) {
+                    Ok((inventory, f)) => {
+                        match reports::vulnerability_part(&d.identity, &inventory, &f, version, max)
+                        {
                             Ok(part) => {
-                                let r = (part.hash.clone(), part.truncation);
-                                st.vuln_hashes
-                                    .insert(d.identity.clone(), (self.db_gen, r.0.clone(), r.1));
-                                built = Some(part);
+                                let r = (part.hash, part.truncation);
+                                if let Some(st) = self.images.get_mut(&img) {
+                                    st.vuln_hashes
+                                        .insert(d.identity.clone(), (db_gen, r.0.clone(), r.1));
+                                }
                                 Some(r)
                             }
                             Err(e) => {
                                 tracing::error!(namespace = %key.0, name = %key.1, error = %e,
-                                    "cannot build the VulnerabilityReport");
+                                "cannot build the VulnerabilityReport");
                                 None
                             }
-                        },
-                        Err(e) => {
-                            tracing::error!(image = %img, error = %e, "matching failed");
-                            None
                         }
                     }
-                }
+                    Err(e) => {
+                        tracing::error!(image = %img, error = %e, "matching failed");
+                        None
+                    }
+                },
             };
             if let Some((hash, truncation)) = part_hash {
                 let extra = reports::extra_annotations(&img, truncation, None);
-                let want = reports::content_hash(ReportKind::Vulnerability, d, &img, &hash, &extra);
-                let have = self
-                    .vuln
-                    .items
-                    .get(key)
-                    .and_then(|m| m.content_hash.as_ref());
-                if have != Some(&want) {
-                    let part = match built {
-                        Some(p) => Some(p),
-                        None => {
-                            let f = findings.entry(img.clone()).or_insert_with(|| {
-                                palisade_match::match_inventory(&self.db, &inv.inventory)
-                                    .map(Arc::new)
-                                    .map_err(|e| e.to_string())
-                            });
-                            f.as_ref().ok().and_then(|f| {
-                                reports::vulnerability_part(
-                                    &d.identity,
-                                    &inv.inventory,
-                                    f,
-                                    version,
-                                    cfg.max_report_bytes,
-                                )
-                                .ok()
-                            })
-                        }
-                    };
-                    if let Some(part) = part {
+                let want =
+                    reports::content_hash(ReportKind::Vulnerability, &d, &img, &hash, &extra);
+                let up_to_date =
+                    self.current_hash(ReportKind::Vulnerability, key, now) == Some(&want);
+                if !up_to_date && let Ok((inventory, f)) = matched(work) {
+                    let (d, img, name) = (d.clone(), img.clone(), key.1.clone());
+                    let build: BuildFn = Box::new(move || {
+                        let part =
+                            reports::vulnerability_part(&d.identity, &inventory, &f, version, max)
+                                .map_err(|e| {
+                                    format!("cannot build the VulnerabilityReport: {e}")
+                                })?;
+                        let truncated = part.truncation.map(|t| {
+                            (d.owner.clone(), format!(
+                                "VulnerabilityReport {name} keeps the {} most severe of {} findings to stay under {max} bytes; the summary counts all of them",
+                                t.kept, t.total))
+                        });
                         let (object, hash) = reports::report_object(
                             ReportKind::Vulnerability,
-                            d,
+                            &d,
                             &img,
                             part,
                             extra,
                             &now_time(),
                         );
-                        if let Some(t) = truncation {
-                            let owner = d.owner.clone();
-                            self.event(&owner, "Warning", "ReportTruncated", &format!(
-                                "VulnerabilityReport {} keeps the {} most severe of {} findings to stay under {} bytes; the summary counts all of them",
-                                key.1, t.kept, t.total, cfg.max_report_bytes));
-                        }
-                        self.spawn_write(ReportKind::Vulnerability, key.clone(), object, hash);
-                    }
+                        let body = serde_json::to_vec(&object).map_err(|e| e.to_string())?;
+                        Ok(Built {
+                            body,
+                            hash,
+                            truncated,
+                        })
+                    });
+                    self.spawn_write(ReportKind::Vulnerability, key.clone(), build);
                 }
             }
         }
 
-        // SbomReport.
+        // SbomReport: its hash is known without building it.
         let sk = (ReportKind::Sbom, key.clone());
-
         if !self.writing.contains(&sk) && self.write_retry.get(&sk).is_none_or(|t| *t <= now) {
-            let part_hash = reports::sbom_part_hash(
-                &inv.bom_sha256,
-                &d.identity,
-                version,
-                cfg.max_report_bytes,
-            );
+            let part_hash = reports::sbom_part_hash(&inv.bom_sha256, &d.identity, version, max);
             let extra =
                 reports::extra_annotations(&img, None, Some((&inv.bom_sha256, &inv.scanned_at)));
-            let want = reports::content_hash(ReportKind::Sbom, d, &img, &part_hash, &extra);
-            let up_to_date = self
-                .sbom
-                .items
-                .get(key)
-                .and_then(|m| m.content_hash.as_ref())
-                == Some(&want);
-            if !up_to_date {
-                let d = d.clone();
-                let inv = inv.clone();
-                let tx = self.ctx.tx.clone();
-                let ctx = self.ctx.clone();
-                self.writing.insert(sk.clone());
-                let key = key.clone();
-                tokio::spawn(async move {
-                    let built = tokio::task::spawn_blocking({
-                        let d = d.clone();
-                        let inv = inv.clone();
-                        let max = ctx.cfg.max_report_bytes;
-                        let version = ctx.version;
-                        move || -> Result<(Value, String, Option<Truncation>), String> {
-                            let bom =
-                                zstd::decode_all(&inv.bom_zstd[..]).map_err(|e| e.to_string())?;
-                            let bom =
-                                palisade_operator::parse_bom(&bom).map_err(|e| e.to_string())?;
-                            let part =
-                                reports::sbom_part(bom, &inv.bom_sha256, &d.identity, version, max)
-                                    .map_err(|e| e.to_string())?;
-                            let t = part.truncation;
-                            let Some(img) = d.image.clone() else {
-                                return Err("no image".into());
-                            };
-                            let extra = reports::extra_annotations(
-                                &img,
-                                t,
-                                Some((&inv.bom_sha256, &inv.scanned_at)),
-                            );
-                            let (object, hash) = reports::report_object(
-                                ReportKind::Sbom,
-                                &d,
-                                &img,
-                                part,
-                                extra,
-                                &now_time(),
-                            );
-                            Ok((object, hash, t))
-                        }
+            let want = reports::content_hash(ReportKind::Sbom, &d, &img, &part_hash, &extra);
+            if self.current_hash(ReportKind::Sbom, key, now) != Some(&want) {
+                let name = key.1.clone();
+                let build: BuildFn = Box::new(move || {
+                    let bom = zstd::decode_all(&inv.bom_zstd[..]).map_err(|e| e.to_string())?;
+                    let bom = palisade_operator::parse_bom(&bom).map_err(|e| e.to_string())?;
+                    let part = reports::sbom_part(bom, &inv.bom_sha256, &d.identity, version, max)
+                        .map_err(|e| format!("cannot build the SbomReport: {e}"))?;
+                    let t = part.truncation;
+                    let truncated = t.map(|t| {
+                        (d.owner.clone(), format!(
+                            "SbomReport {name} keeps {} of {} components to stay under {max} bytes; the summary counts all of them",
+                            t.kept, t.total))
+                    });
+                    let extra = reports::extra_annotations(
+                        &img,
+                        t,
+                        Some((&inv.bom_sha256, &inv.scanned_at)),
+                    );
+                    let (object, hash) = reports::report_object(
+                        ReportKind::Sbom,
+                        &d,
+                        &img,
+                        part,
+                        extra,
+                        &now_time(),
+                    );
+                    let body = serde_json::to_vec(&object).map_err(|e| e.to_string())?;
+                    Ok(Built {
+                        body,
+                        hash,
+                        truncated,
                     })
-                    .await
-                    .map_err(|e| e.to_string())
-                    .and_then(|r| r);
-                    match built {
-                        Ok((object, hash, truncation)) => {
-                            if let Some(t) = truncation {
-                                emit_event(&ctx, &d.owner, "Warning", "ReportTruncated", &format!(
-                                    "SbomReport {} keeps {} of {} components to stay under {} bytes; the summary counts all of them",
-                                    key.1, t.kept, t.total, ctx.cfg.max_report_bytes)).await;
-                            }
-                            let result = write_report(&ctx, ReportKind::Sbom, &key, object)
-                                .await
-                                .map(|()| hash);
-                            let _ = tx.send(Msg::Written(ReportKind::Sbom, key, result)).await;
-                        }
-                        Err(e) => {
-                            let _ = tx
-                                .send(Msg::Written(
-                                    ReportKind::Sbom,
-                                    key,
-                                    Err(format!("cannot build the SbomReport: {e}")),
-                                ))
-                                .await;
-                        }
-                    }
                 });
+                self.spawn_write(ReportKind::Sbom, key.clone(), build);
             }
         }
     }
@@ -1574,11 +1611,42 @@ fn spawn_delete_job(ctx: &Arc<Ctx>, job: ObjKey) {
 }
 
 impl State {
-    fn spawn_write(&mut self, kind: ReportKind, key: ObjKey, object: Value, hash: String) {
+    /// The content hash a report has in the cluster, as far as the operator knows: from the watch,
+    /// or from its own recent create that the watch has not shown yet.
+    fn current_hash(&self, kind: ReportKind, key: &ObjKey, now: Instant) -> Option<&String> {
+        let mirror = match kind {
+            ReportKind::Vulnerability => &self.vuln,
+            ReportKind::Sbom => &self.sbom,
+        };
+        match mirror.items.get(key) {
+            Some(m) => m.content_hash.as_ref(),
+            None => self
+                .created
+                .get(&(kind, key.clone()))
+                .filter(|(_, at)| now.duration_since(*at) < CREATED_GRACE)
+                .map(|(h, _)| h),
+        }
+    }
+
+    /// Writes a report: waits for a write permit, then builds the body (off the loop, on a
+    /// blocking thread) and applies it. Building after the permit keeps at most
+    /// `write_concurrency` bodies in memory however many reports change at once.
+    fn spawn_write(&mut self, kind: ReportKind, key: ObjKey, build: BuildFn) {
         self.writing.insert((kind, key.clone()));
         let ctx = self.ctx.clone();
         tokio::spawn(async move {
-            let result = write_report(&ctx, kind, &key, object).await.map(|()| hash);
+            let result = async {
+                let _permit = ctx.writes.acquire().await.map_err(|e| e.to_string())?;
+                let built = tokio::task::spawn_blocking(build)
+                    .await
+                    .map_err(|e| e.to_string())??;
+                if let Some((owner, message)) = &built.truncated {
+                    emit_event(&ctx, owner, "Warning", "ReportTruncated", message).await;
+                }
+                write_report(&ctx, kind, &key, built.body).await?;
+                Ok(built.hash)
+            }
+            .await;
             let _ = ctx.tx.send(Msg::Written(kind, key, result)).await;
         });
     }
@@ -1599,16 +1667,25 @@ fn report_api(client: &Client, kind: ReportKind, ns: &str) -> Api<DynamicObject>
     Api::namespaced_with(client.clone(), ns, &ar)
 }
 
+/// Server-side applies a serialized report, asking for the metadata only in reply: the operator
+/// needs nothing else back, and parsing whole reports cost more CPU than building them.
 async fn write_report(
     ctx: &Ctx,
     kind: ReportKind,
     key: &ObjKey,
-    object: Value,
+    body: Vec<u8>,
 ) -> Result<(), String> {
-    let _permit = ctx.writes.acquire().await.map_err(|e| e.to_string())?;
     let api = report_api(&ctx.client, kind, &key.0);
+    let raw = serde_json::value::RawValue::from_string(
+        String::from_utf8(body).map_err(|e| e.to_string())?,
+    )
+    .map_err(|e| e.to_string())?;
     let pp = PatchParams::apply(FIELD_MANAGER).force();
-    api.patch(&key.1, &pp, &Patch::Apply(&object))
+    let request = kube::core::Request::new(api.resource_url())
+        .patch_metadata(&key.1, &pp, &Patch::Apply(&raw))
+        .map_err(|e| e.to_string())?;
+    ctx.client
+        .request::<PartialObjectMeta<DynamicObject>>(request)
         .await
         .map(|_| ())
         .map_err(|e| e.to_string())?;
@@ -1655,17 +1732,27 @@ async fn emit_event(ctx: &Ctx, owner: &Owner, type_: &str, reason: &str, message
     }
 }
 
+/// Reads an image's inventory back from one of its SbomReports (at most [`LOAD_CONCURRENCY`] at
+/// once), taking the raw body and only the `report.components` slice of it.
 fn spawn_load(ctx: &Arc<Ctx>, image: ImageKey, from: ObjKey, meta: ReportMeta) {
     let ctx = ctx.clone();
     tokio::spawn(async move {
-        let api = report_api(&ctx.client, ReportKind::Sbom, &from.0);
-        let result = match api.get(&from.1).await {
-            Ok(obj) => tokio::task::spawn_blocking(move || inventory_from_report(&obj.data, &meta))
+        let result = async {
+            let _permit = ctx.loads.acquire().await.map_err(|e| e.to_string())?;
+            let api = report_api(&ctx.client, ReportKind::Sbom, &from.0);
+            let request = kube::core::Request::new(api.resource_url())
+                .get(&from.1, &Default::default())
+                .map_err(|e| e.to_string())?;
+            let text = ctx
+                .client
+                .request_text(request)
                 .await
-                .map_err(|e| e.to_string())
-                .and_then(|r| r),
-            Err(e) => Err(format!("reading it failed: {e}")),
-        };
+                .map_err(|e| format!("reading it failed: {e}"))?;
+            tokio::task::spawn_blocking(move || inventory_from_report(text.as_bytes(), &meta))
+                .await
+                .map_err(|e| e.to_string())?
+        }
+        .await;
         let _ = ctx
             .tx
             .send(Msg::InventoryLoaded {
@@ -1677,18 +1764,31 @@ fn spawn_load(ctx: &Arc<Ctx>, image: ImageKey, from: ObjKey, meta: ReportMeta) {
     });
 }
 
-fn inventory_from_report(data: &Value, meta: &ReportMeta) -> Result<Inv, String> {
-    let components = data
-        .get("report")
-        .and_then(|r| r.get("components"))
+/// The parts of an SbomReport an inventory is read from; the components stay raw JSON.
+#[derive(serde::Deserialize)]
+struct StoredSbom<'a> {
+    #[serde(borrow)]
+    report: Option<StoredSbomReport<'a>>,
+}
+
+#[derive(serde::Deserialize)]
+struct StoredSbomReport<'a> {
+    #[serde(borrow)]
+    components: Option<&'a serde_json::value::RawValue>,
+}
+
+fn inventory_from_report(body: &[u8], meta: &ReportMeta) -> Result<Inv, String> {
+    let stored: StoredSbom<'_> =
+        serde_json::from_slice(body).map_err(|e| format!("it is not valid JSON: {e}"))?;
+    let components = stored
+        .report
+        .and_then(|r| r.components)
         .ok_or("it has no report.components")?;
-    let bytes = serde_json::to_vec(components).map_err(|e| e.to_string())?;
-    let inventory = palisade_report::read_inventory(&bytes)
-        .map_err(|e| format!("its BOM is unusable: {e}"))?
-        .inventory;
-    let bom_zstd = zstd::encode_all(&bytes[..], 3).map_err(|e| e.to_string())?;
+    let bytes = components.get().as_bytes();
+    // Parsed once to reject an unusable BOM now rather than at the first match.
+    palisade_report::read_inventory(bytes).map_err(|e| format!("its BOM is unusable: {e}"))?;
+    let bom_zstd = zstd::encode_all(bytes, 3).map_err(|e| e.to_string())?;
     Ok(Inv {
-        inventory,
         bom_zstd,
         bom_sha256: meta.bom_sha256.clone().unwrap_or_default(),
         scanned_at: meta.scanned_at.clone().unwrap_or_default(),
