@@ -12,12 +12,14 @@
 //! * [`reports`]: report objects and their content hashes (pure).
 //! * [`jobs`]: scan Job and Secret objects (pure).
 //! * [`server`]: the result and health endpoints.
+//! * [`metrics`]: the Prometheus endpoint (the anchor's findings gauges, and health).
 //! * [`run`]: the loop that ties them to the API server.
 
 #![warn(missing_docs)]
 
 pub mod config;
 pub mod jobs;
+pub mod metrics;
 pub mod model;
 pub mod reports;
 pub mod run;

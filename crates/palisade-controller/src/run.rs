@@ -33,6 +33,7 @@ use tokio::sync::{Semaphore, mpsc};
 use crate::ControllerError;
 use crate::config::Config;
 use crate::jobs::{self, JobPlan, JobSettings, SCAN_JOB_SELECTOR};
+use crate::metrics::{self, Metrics};
 use crate::model::{self, Desired, ImageKey, JobEntry, ObjKey, PodEntry, ReplicaSetEntry, World};
 use crate::reports::{self, ReportKind};
 use crate::server::{self, Delivery, Shared, Ticket};
@@ -47,6 +48,80 @@ const LOAD_CONCURRENCY: usize = 4;
 /// How long a report the operator created counts as present before the watch shows it: without
 /// this, a pass that runs between the write's reply and its watch event writes it again.
 const CREATED_GRACE: Duration = Duration::from_secs(30);
+
+/// A VulnerabilityReport part as last computed: enough to decide whether the report must be
+/// written, and to export its metrics, without keeping the part itself.
+struct VulnCache {
+    /// The database generation it was matched with.
+    db_gen: u64,
+    hash: String,
+    truncation: Option<Truncation>,
+    summary: Arc<ReportSummary>,
+}
+
+/// What the metrics need of a VulnerabilityReport.
+#[derive(Debug, Default)]
+struct ReportSummary {
+    counts: [u64; 5],
+    os_family: String,
+    os_name: String,
+    os_eosl: bool,
+    rows: Arc<Vec<metrics::VulnRow>>,
+}
+
+impl ReportSummary {
+    /// From a built `report` (`rows`: keep the finding rows for `trivy_vulnerability_id`).
+    fn of(report: &serde_json::Value, rows: bool) -> ReportSummary {
+        let count = |k: &str| report["summary"][k].as_u64().unwrap_or(0);
+        let text = |v: &serde_json::Value| match v {
+            serde_json::Value::String(s) => s.clone(),
+            serde_json::Value::Number(n) => n.to_string(),
+            _ => String::new(),
+        };
+        let rows = if rows {
+            report["vulnerabilities"]
+                .as_array()
+                .map(|a| {
+                    a.iter()
+                        .map(|v| {
+                            [
+                                "installedVersion",
+                                "fixedVersion",
+                                "publishedDate",
+                                "lastModifiedDate",
+                                "resource",
+                                "severity",
+                                "packageType",
+                                "pkgPath",
+                                "target",
+                                "class",
+                                "vulnerabilityID",
+                                "title",
+                                "score",
+                            ]
+                            .map(|k| text(&v[k]))
+                        })
+                        .collect()
+                })
+                .unwrap_or_default()
+        } else {
+            Vec::new()
+        };
+        ReportSummary {
+            counts: [
+                count("criticalCount"),
+                count("highCount"),
+                count("mediumCount"),
+                count("lowCount"),
+                count("unknownCount"),
+            ],
+            os_family: text(&report["os"]["family"]),
+            os_name: text(&report["os"]["name"]),
+            os_eosl: report["os"]["eosl"].as_bool().unwrap_or(false),
+            rows: Arc::new(rows),
+        }
+    }
+}
 
 /// Report writes in flight (or waiting for a permit) after which a reconcile pass stops taking
 /// on more images; each pending write holds its image's inventory and findings.
@@ -191,11 +266,11 @@ pub enum Msg {
 }
 
 /// An image's inventory, as a scan delivered it or an SbomReport kept it.
-#[derive(Debug)]
 ///
 /// Only the compressed BOM is kept: parsed inventories of hundreds of images would dominate the
 /// operator's memory, and they are needed only to match (on a database change or a new report),
 /// when parsing one again costs well under a millisecond.
+#[derive(Debug)]
 pub struct Inv {
     /// The BOM (CycloneDX JSON), zstd-compressed.
     pub bom_zstd: Vec<u8>,
@@ -268,8 +343,8 @@ struct ImageState {
     attempts: u32,
     last_used: Instant,
     seq: u64,
-    /// identity → (database generation, vulnerability part hash, truncation).
-    vuln_hashes: HashMap<palisade_operator::ImageIdentity, (u64, String, Option<Truncation>)>,
+    /// identity → the VulnerabilityReport part last computed for it.
+    vuln_hashes: HashMap<palisade_operator::ImageIdentity, VulnCache>,
 }
 
 /// A local copy of one watched resource, with relist handling.
@@ -343,9 +418,14 @@ struct Ctx {
     loads: Semaphore,
     settings: JobSettings,
     version: &'static str,
+    metrics: Arc<Metrics>,
 }
 
 type DbSignature = (u64, u64, i64, i64);
+
+fn db_modified(path: &std::path::Path) -> Option<std::time::SystemTime> {
+    std::fs::metadata(path).and_then(|m| m.modified()).ok()
+}
 
 fn db_signature(path: &std::path::Path) -> Option<DbSignature> {
     let m = std::fs::metadata(path).ok()?;
@@ -380,13 +460,22 @@ struct State {
     dirty: bool,
     /// Pods, Nodes, ReplicaSets or Jobs changed since `desired` was derived.
     world_changed: bool,
+    /// A pass ran since the metrics were last published.
+    metrics_pending: bool,
+    last_metrics: Instant,
     last_reconcile: Instant,
 }
 
 /// Runs the operator until `shutdown` resolves.
+///
+/// `ready` turns true once the first sync with the API server is complete (the caller serves it
+/// on the health endpoint, which must answer before this replica leads); `metrics` is filled as
+/// the operator works and served by the caller.
 pub async fn run(
     client: Client,
     cfg: Config,
+    metrics: Arc<Metrics>,
+    ready: Arc<std::sync::atomic::AtomicBool>,
     shutdown: impl std::future::Future<Output = ()>,
 ) -> Result<(), ControllerError> {
     let db_path = cfg.db_path.clone();
@@ -399,11 +488,14 @@ pub async fn run(
             source,
         })?;
     tracing::info!(path = %cfg.db_path.display(), "advisory database opened");
+    if let Some(m) = db_modified(&cfg.db_path) {
+        metrics.set_database_modified(m);
+    }
 
     let (tx, mut rx) = mpsc::channel::<Msg>(4096);
     let shared = Arc::new(Shared {
         tickets: std::sync::Mutex::new(HashMap::new()),
-        ready: std::sync::atomic::AtomicBool::new(false),
+        ready,
         tx: tx.clone(),
     });
     let bound = server::serve(cfg.results_bind, shared.clone())
@@ -413,12 +505,6 @@ pub async fn run(
             source,
         })?;
     tracing::info!(address = %bound, "scan result endpoint listening");
-    if let Some(addr) = cfg.health_bind {
-        let h = server::serve(addr, shared.clone())
-            .await
-            .map_err(|source| ControllerError::Bind { addr, source })?;
-        tracing::info!(address = %h, "health endpoint listening");
-    }
     let results_url = cfg
         .results_url
         .clone()
@@ -438,6 +524,7 @@ pub async fn run(
         shared,
         settings,
         version: env!("CARGO_PKG_VERSION"),
+        metrics,
     });
     start_watchers(&ctx);
 
@@ -467,6 +554,8 @@ pub async fn run(
         warned_invalid: HashSet::new(),
         dirty: true,
         world_changed: true,
+        metrics_pending: true,
+        last_metrics: Instant::now(),
         last_reconcile: Instant::now(),
     };
     let mut tick = tokio::time::interval(Duration::from_millis(100));
@@ -714,6 +803,7 @@ impl State {
                 self.writing.remove(&(kind, key.clone()));
                 match result {
                     Ok(hash) => {
+                        self.ctx.metrics.report_written(kind == ReportKind::Sbom);
                         let mirror = match kind {
                             ReportKind::Vulnerability => &mut self.vuln,
                             ReportKind::Sbom => &mut self.sbom,
@@ -727,6 +817,7 @@ impl State {
                         self.write_retry.remove(&(kind, key));
                     }
                     Err(e) => {
+                        self.ctx.metrics.reconcile_error();
                         tracing::warn!(kind = kind.kind(), namespace = %key.0, name = %key.1,
                             error = %e, "writing a report failed; retrying later");
                         let delay = self
@@ -749,6 +840,9 @@ impl State {
                     Ok(db) => {
                         self.db = db;
                         self.db_gen += 1;
+                        if let Some(m) = db_modified(&self.ctx.cfg.db_path) {
+                            self.ctx.metrics.set_database_modified(m);
+                        }
                         let n = self.images.values().filter(|s| s.inv.is_some()).count();
                         tracing::info!(path = %self.ctx.cfg.db_path.display(), inventories = n,
                             "advisory database changed; re-matching every known inventory");
@@ -766,6 +860,7 @@ impl State {
 
     fn on_tick(&mut self) {
         let now = Instant::now();
+        self.publish_metrics(now);
         // Scan timers: retries due, results overdue.
         let timeout = self.ctx.cfg.scan_job_timeout + Duration::from_secs(60);
         let mut overdue = Vec::new();
@@ -937,12 +1032,18 @@ impl State {
                 let Some(st) = self.images.get_mut(&image) else {
                     return;
                 };
-                let Some(Scan::Running { job: running, .. }) = &st.scan else {
+                let Some(Scan::Running {
+                    job: running,
+                    since,
+                    ..
+                }) = &st.scan
+                else {
                     return;
                 };
                 if running.1 != job {
                     return;
                 }
+                self.ctx.metrics.observe_scan(since.elapsed());
                 let running = running.clone();
                 tracing::info!(image = %image, packages = output.inventory.packages.len(),
                     bom_bytes = output.bom_zstd.len(), "scan result received");
@@ -1023,6 +1124,7 @@ impl State {
     /// A scan failed: log, tell every workload running the image, keep the finished Job for its
     /// log, and retry after the backoff.
     fn fail(&mut self, image: &ImageKey, reason: &str, message: &str) {
+        self.ctx.metrics.scan_failed(reason);
         let cfg = &self.ctx.cfg;
         let Some(st) = self.images.get_mut(image) else {
             return;
@@ -1118,6 +1220,7 @@ impl State {
                 }
             }
             Err(e) => {
+                self.ctx.metrics.reconcile_error();
                 tracing::warn!(namespace = %from.0, name = %from.1, error = %e,
                     "an SbomReport cannot be read back; the image will be scanned again");
                 st.load_failed.insert(from.clone());
@@ -1162,6 +1265,8 @@ impl State {
             }
         }
         self.reconcile_images(&needed, now);
+        self.metrics_pending = true;
+        self.publish_metrics(now);
     }
 
     /// What reports the cluster should have, from the Pods and their owners. Runs only when those
@@ -1192,6 +1297,82 @@ impl State {
             }
         }
         self.desired = desired;
+    }
+
+    /// Publishes the metrics snapshot, at most once a second (scrapes come every 30 s or so; a
+    /// pass can run ten times a second during a burst of writes).
+    fn publish_metrics(&mut self, now: Instant) {
+        if !self.metrics_pending || now.duration_since(self.last_metrics) < Duration::from_secs(1) {
+            return;
+        }
+        self.metrics_pending = false;
+        self.last_metrics = now;
+        let metrics = self.ctx.metrics.clone();
+        // Images that need a scan and have no Job holding a slot (queued, or waiting to retry).
+        let queued = self
+            .images
+            .values()
+            .filter(|st| {
+                st.inv.is_none() && !st.loading && !st.scan.as_ref().is_some_and(Scan::holds_slot)
+            })
+            .count();
+        let running = self
+            .images
+            .values()
+            .filter(|st| st.scan.as_ref().is_some_and(Scan::holds_slot))
+            .count();
+        let inventories = self.images.values().filter(|st| st.inv.is_some()).count();
+        metrics.set_scan_state(queued, running, inventories);
+        if !metrics.settings().findings
+            && !metrics.settings().image_info
+            && !metrics.settings().vuln_id
+        {
+            return;
+        }
+        // One entry per VulnerabilityReport that exists, in name order.
+        let mut series = Vec::new();
+        for (key, d) in &self.desired {
+            let Some(img) = &d.image else { continue };
+            if self
+                .current_hash(ReportKind::Vulnerability, key, now)
+                .is_none()
+            {
+                continue;
+            }
+            let Some(c) = self
+                .images
+                .get(img)
+                .and_then(|st| st.vuln_hashes.get(&d.identity))
+            else {
+                continue;
+            };
+            let meta = palisade_operator::report_metadata_for(
+                &d.owner,
+                &d.container,
+                &reports::spec_hash(img),
+            );
+            let label = |k: &str| meta.labels.get(k).cloned().unwrap_or_default();
+            let id = &d.identity;
+            series.push(metrics::VulnSeries {
+                labels: [
+                    key.0.clone(),
+                    key.1.clone(),
+                    label("trivy-operator.resource.kind"),
+                    label("trivy-operator.resource.name"),
+                    label("trivy-operator.container.name"),
+                    id.registry.clone(),
+                    id.repository.clone(),
+                    id.tag.clone(),
+                    id.digest.clone(),
+                ],
+                counts: c.summary.counts,
+                os_family: c.summary.os_family.clone(),
+                os_name: c.summary.os_name.clone(),
+                os_eosl: c.summary.os_eosl,
+                rows: c.summary.rows.clone(),
+            });
+        }
+        metrics.publish_vulnerabilities(series);
     }
 
     fn reconcile_images(&mut self, needed: &BTreeMap<ImageKey, Vec<ObjKey>>, now: Instant) {
@@ -1264,9 +1445,10 @@ impl State {
             let cached = self.images.get(&img).and_then(|st| {
                 st.vuln_hashes
                     .get(&d.identity)
-                    .filter(|(g, _, _)| *g == db_gen)
-                    .map(|(_, h, t)| (h.clone(), *t))
+                    .filter(|c| c.db_gen == db_gen)
+                    .map(|c| (c.hash.clone(), c.truncation))
             });
+            let rows = self.ctx.metrics.settings().vuln_id;
             let part_hash = match cached {
                 Some(c) => Some(c),
                 None => match matched(work) {
@@ -1274,14 +1456,23 @@ impl State {
                         match reports::vulnerability_part(&d.identity, &inventory, &f, version, max)
                         {
                             Ok(part) => {
+                                let summary = Arc::new(ReportSummary::of(&part.report, rows));
                                 let r = (part.hash, part.truncation);
                                 if let Some(st) = self.images.get_mut(&img) {
-                                    st.vuln_hashes
-                                        .insert(d.identity.clone(), (db_gen, r.0.clone(), r.1));
+                                    st.vuln_hashes.insert(
+                                        d.identity.clone(),
+                                        VulnCache {
+                                            db_gen,
+                                            hash: r.0.clone(),
+                                            truncation: r.1,
+                                            summary,
+                                        },
+                                    );
                                 }
                                 Some(r)
                             }
                             Err(e) => {
+                                self.ctx.metrics.reconcile_error();
                                 tracing::error!(namespace = %key.0, name = %key.1, error = %e,
                                 "cannot build the VulnerabilityReport");
                                 None
@@ -1289,6 +1480,7 @@ impl State {
                         }
                     }
                     Err(e) => {
+                        self.ctx.metrics.reconcile_error();
                         tracing::error!(image = %img, error = %e, "matching failed");
                         None
                     }

@@ -39,7 +39,7 @@ pub struct Shared {
     /// Running Jobs by name.
     pub tickets: Mutex<HashMap<String, Ticket>>,
     /// Whether the first sync with the API server is complete (readiness).
-    pub ready: AtomicBool,
+    pub ready: Arc<AtomicBool>,
     /// Where accepted results go.
     pub tx: mpsc::Sender<Msg>,
 }
@@ -141,21 +141,60 @@ fn text(status: StatusCode, body: impl Into<String>) -> Response<Full<Bytes>> {
     r
 }
 
+/// The probe answers: `/healthz` while the process serves, `/readyz` once `ready` (with or
+/// without the trailing slash the anchor's chart uses).
+fn probe(method: &Method, path: &str, ready: &AtomicBool) -> Option<Response<Full<Bytes>>> {
+    if method != Method::GET {
+        return None;
+    }
+    match path.trim_end_matches('/') {
+        "/healthz" => Some(text(StatusCode::OK, "ok\n")),
+        "/readyz" => Some(if ready.load(Ordering::Relaxed) {
+            text(StatusCode::OK, "ok\n")
+        } else {
+            text(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "not ready: the first sync with the API server is not complete\n",
+            )
+        }),
+        _ => None,
+    }
+}
+
+/// Serves the health probes alone on `addr` (they must answer before this replica leads and
+/// starts the operator loop); returns the bound address.
+pub async fn serve_health(addr: SocketAddr, ready: Arc<AtomicBool>) -> std::io::Result<SocketAddr> {
+    let listener = TcpListener::bind(addr).await?;
+    let local = listener.local_addr()?;
+    tokio::spawn(async move {
+        loop {
+            let Ok((stream, _)) = listener.accept().await else {
+                continue;
+            };
+            let ready = ready.clone();
+            tokio::spawn(async move {
+                let service = hyper::service::service_fn(move |req: Request<Incoming>| {
+                    let ready = ready.clone();
+                    async move {
+                        Ok::<_, std::convert::Infallible>(
+                            probe(req.method(), req.uri().path(), &ready)
+                                .unwrap_or_else(|| text(StatusCode::NOT_FOUND, "not found\n")),
+                        )
+                    }
+                });
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
+                    .await;
+            });
+        }
+    });
+    Ok(local)
+}
+
 async fn handle(req: Request<Incoming>, shared: Arc<Shared>) -> Response<Full<Bytes>> {
     let path = req.uri().path().to_owned();
-    match (req.method(), path.as_str()) {
-        (&Method::GET, "/healthz") => return text(StatusCode::OK, "ok\n"),
-        (&Method::GET, "/readyz") => {
-            return if shared.ready.load(Ordering::Relaxed) {
-                text(StatusCode::OK, "ok\n")
-            } else {
-                text(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "not ready: the first sync with the API server is not complete\n",
-                )
-            };
-        }
-        _ => {}
+    if let Some(r) = probe(req.method(), &path, &shared.ready) {
+        return r;
     }
     let Some(rest) = path.strip_prefix(RESULTS_PATH_PREFIX) else {
         return text(StatusCode::NOT_FOUND, "not found\n");

@@ -8,9 +8,18 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use anyhow::{Context, Result, bail};
 use clap::Args;
+use k8s_openapi::api::core::v1::Pod;
+use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+use kube::Api;
+use kube::api::{Patch, PatchParams};
+use kube_lease_manager::LeaseManagerBuilder;
 use palisade_controller::Config;
+use palisade_controller::metrics::{Metrics, MetricsSettings};
 use palisade_controller::model::NamespaceFilter;
 
 #[derive(Debug, Args)]
@@ -79,6 +88,36 @@ pub struct OperatorArgs {
     /// Human-readable logs instead of JSON lines.
     #[arg(long, env = "OPERATOR_LOG_DEV_MODE", default_value_t = false, action = clap::ArgAction::Set)]
     pub log_dev_mode: bool,
+    /// Where GET /metrics (Prometheus) listens; empty turns it off.
+    #[arg(long, env = "OPERATOR_METRICS_BIND_ADDRESS", default_value = ":8080")]
+    pub metrics_bind_address: String,
+    /// Export the per-severity findings gauges (trivy_image_vulnerabilities, …).
+    #[arg(long, env = "OPERATOR_METRICS_FINDINGS_ENABLED", default_value_t = true, action = clap::ArgAction::Set)]
+    pub metrics_findings_enabled: bool,
+    /// Export trivy_vulnerability_id: one series per finding (many series; off by default).
+    #[arg(long, env = "OPERATOR_METRICS_VULN_ID_ENABLED", default_value_t = false, action = clap::ArgAction::Set)]
+    pub metrics_vuln_id_enabled: bool,
+    /// Export trivy_image_info: one series per VulnerabilityReport with the image's OS.
+    #[arg(long, env = "OPERATOR_METRICS_IMAGE_INFO_ENABLED", default_value_t = false, action = clap::ArgAction::Set)]
+    pub metrics_image_info_enabled: bool,
+    /// Run only while holding a Lease, so that several replicas are safe (one works, the others
+    /// wait to take over).
+    #[arg(long, env = "OPERATOR_LEADER_ELECTION_ENABLED", default_value_t = false, action = clap::ArgAction::Set)]
+    pub leader_election_enabled: bool,
+    /// The Lease's name, in the operator's namespace.
+    #[arg(
+        long,
+        env = "OPERATOR_LEADER_ELECTION_ID",
+        default_value = "trivyoperator-lock"
+    )]
+    pub leader_election_id: String,
+    /// This replica's name (the Lease holder identity, and the Pod labelled as leader so that
+    /// scan results reach it) [default: the host name].
+    #[arg(long, env = "POD_NAME")]
+    pub pod_name: Option<String>,
+    /// Create or update the CustomResourceDefinitions at start (Helm never upgrades CRDs).
+    #[arg(long, env = "OPERATOR_INSTALL_CRDS", default_value_t = false, action = clap::ArgAction::Set)]
+    pub install_crds: bool,
 }
 
 fn list(s: &str) -> Vec<String> {
@@ -150,6 +189,9 @@ impl OperatorArgs {
             )?)
         };
         cfg.max_report_bytes = self.max_report_bytes.max(4096);
+        if self.leader_election_enabled && self.leader_election_id.trim().is_empty() {
+            bail!("OPERATOR_LEADER_ELECTION_ID must name the Lease when leader election is on");
+        }
         Ok(cfg)
     }
 }
@@ -192,9 +234,183 @@ pub fn run(args: &OperatorArgs) -> Result<std::process::ExitCode> {
             same_namespace = cfg.scan_jobs_in_same_namespace,
             "palisade operator starting"
         );
-        palisade_controller::run(client, cfg, shutdown_signal()).await?;
-        Ok(std::process::ExitCode::SUCCESS)
+        let metrics = Arc::new(Metrics::new(MetricsSettings {
+            findings: args.metrics_findings_enabled,
+            vuln_id: args.metrics_vuln_id_enabled,
+            image_info: args.metrics_image_info_enabled,
+        }));
+        if !args.metrics_bind_address.trim().is_empty() {
+            let addr = bind("--metrics-bind-address", &args.metrics_bind_address)?;
+            let bound = palisade_controller::metrics::serve(addr, metrics.clone())
+                .await
+                .with_context(|| format!("cannot listen on {addr} for metrics"))?;
+            tracing::info!(address = %bound, "metrics endpoint listening");
+        }
+        // Ready while standing by; once leading, ready again after the first sync.
+        let ready = Arc::new(AtomicBool::new(!args.leader_election_enabled));
+        if let Some(addr) = cfg.health_bind {
+            let bound = palisade_controller::server::serve_health(addr, ready.clone())
+                .await
+                .with_context(|| format!("cannot listen on {addr} for health probes"))?;
+            tracing::info!(address = %bound, "health endpoint listening");
+        }
+        if args.install_crds {
+            install_crds(&client).await?;
+        }
+        if !args.leader_election_enabled {
+            metrics.set_leader(true);
+            palisade_controller::run(client, cfg, metrics, ready, shutdown_signal()).await?;
+            return Ok(std::process::ExitCode::SUCCESS);
+        }
+        lead_then_run(args, client, cfg, metrics, ready).await
     })
+}
+
+/// Waits for the Lease, then runs the operator until shutdown or until the Lease is lost, which
+/// ends the process (Kubernetes restarts it as a standby): two replicas must never both write.
+async fn lead_then_run(
+    args: &OperatorArgs,
+    client: kube::Client,
+    cfg: Config,
+    metrics: Arc<Metrics>,
+    ready: Arc<AtomicBool>,
+) -> Result<std::process::ExitCode> {
+    let identity = args.pod_name.clone().unwrap_or_else(|| {
+        std::fs::read_to_string("/proc/sys/kernel/hostname")
+            .map(|h| h.trim().to_owned())
+            .unwrap_or_else(|_| format!("palisade-{}", std::process::id()))
+    });
+    let manager = LeaseManagerBuilder::new(client.clone(), args.leader_election_id.clone())
+        .with_namespace(cfg.namespace.clone())
+        .with_identity(identity.clone())
+        .with_duration(15)
+        .with_grace(5)
+        .build()
+        .await
+        .with_context(|| {
+            format!(
+                "setting up leader election with Lease {}/{}",
+                cfg.namespace, args.leader_election_id
+            )
+        })?;
+    let pods: Api<Pod> = Api::namespaced(client.clone(), &cfg.namespace);
+    if args.pod_name.is_some() {
+        label_leader(&pods, &identity, false).await;
+    }
+    let (mut leading, task) = manager.watch().await;
+    tracing::info!(lease = %args.leader_election_id, identity = %identity,
+        "waiting to become the leader");
+    let shutdown = shutdown_signal();
+    tokio::pin!(shutdown);
+    loop {
+        if *leading.borrow_and_update() {
+            break;
+        }
+        tokio::select! {
+            changed = leading.changed() => {
+                if changed.is_err() {
+                    bail!("leader election stopped before this replica led");
+                }
+            }
+            _ = &mut shutdown => return Ok(std::process::ExitCode::SUCCESS),
+        }
+    }
+    tracing::info!(lease = %args.leader_election_id, identity = %identity, "became the leader");
+    metrics.set_leader(true);
+    ready.store(false, Ordering::Relaxed);
+    if args.pod_name.is_some() {
+        label_leader(&pods, &identity, true).await;
+    }
+    let lost = async {
+        loop {
+            if leading.changed().await.is_err() || !*leading.borrow_and_update() {
+                return;
+            }
+        }
+    };
+    let stop = async {
+        tokio::select! {
+            _ = &mut shutdown => false,
+            _ = lost => true,
+        }
+    };
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let lost_lease = {
+        let run = palisade_controller::run(client, cfg, metrics.clone(), ready, async {
+            let _ = rx.await;
+        });
+        tokio::pin!(run);
+        tokio::select! {
+            r = &mut run => { r?; false }
+            lost = stop => {
+                let _ = tx.send(());
+                let _ = run.await;
+                lost
+            }
+        }
+    };
+    metrics.set_leader(false);
+    if args.pod_name.is_some() {
+        label_leader(&pods, &identity, false).await;
+    }
+    drop(leading);
+    if let Ok(Ok(manager)) = task.await {
+        let _ = manager.release().await;
+    }
+    if lost_lease {
+        bail!(
+            "lost the leader Lease {}; stopping so that only one replica works",
+            args.leader_election_id
+        );
+    }
+    Ok(std::process::ExitCode::SUCCESS)
+}
+
+/// Labels this replica's Pod `palisade.dev/leader=true|false`; the chart's results Service
+/// selects the leader with it, so scan Jobs deliver to the replica that waits for them.
+async fn label_leader(pods: &Api<Pod>, name: &str, leader: bool) {
+    let patch = serde_json::json!({
+        "metadata": {"labels": {"palisade.dev/leader": if leader { "true" } else { "false" }}}
+    });
+    if let Err(e) = pods
+        .patch(name, &PatchParams::default(), &Patch::Merge(&patch))
+        .await
+    {
+        tracing::warn!(pod = %name, error = %e,
+            "cannot label this Pod as leader; scan results may reach a standby replica");
+    }
+}
+
+/// Creates or updates every CRD by server-side apply, then waits until each is Established.
+async fn install_crds(client: &kube::Client) -> Result<()> {
+    let api: Api<CustomResourceDefinition> = Api::all(client.clone());
+    let pp = PatchParams::apply("palisade-operator").force();
+    let crds = palisade_crds::all_crds();
+    for crd in &crds {
+        let name = crd.metadata.name.clone().unwrap_or_default();
+        api.patch(&name, &pp, &Patch::Apply(crd))
+            .await
+            .with_context(|| format!("installing CustomResourceDefinition {name} (--install-crds needs RBAC to create and patch CRDs)"))?;
+    }
+    for crd in &crds {
+        let name = crd.metadata.name.clone().unwrap_or_default();
+        let established = kube::runtime::wait::await_condition(
+            api.clone(),
+            &name,
+            kube::runtime::wait::conditions::is_crd_established(),
+        );
+        tokio::time::timeout(Duration::from_secs(60), established)
+            .await
+            .with_context(|| {
+                format!("CustomResourceDefinition {name} was not Established within 60s")
+            })?
+            .with_context(|| format!("waiting for CustomResourceDefinition {name}"))?;
+    }
+    tracing::info!(
+        count = crds.len(),
+        "custom resource definitions installed or updated"
+    );
+    Ok(())
 }
 
 async fn shutdown_signal() {

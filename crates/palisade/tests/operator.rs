@@ -428,6 +428,11 @@ impl Cluster {
         } else {
             &["--health-probe-bind-address", ""][..]
         })
+        .args(if extra.contains(&"--metrics-bind-address") {
+            &[][..]
+        } else {
+            &["--metrics-bind-address", ""][..]
+        })
         .env("KUBECONFIG", &self.kubeconfig)
         .env("PALISADE_LOG", "info")
         .env_remove("PALISADE_DB")
@@ -1243,4 +1248,429 @@ fn pull_secrets_in_both_job_modes() {
         assert_eq!(status, 200, "{body}");
         assert!(c.max_active_jobs() <= 3);
     }
+}
+
+// ------------------------------------------------------------------ metrics, leadership, CRDs
+
+fn free_addr() -> String {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port();
+    format!("127.0.0.1:{port}")
+}
+
+/// One sample of the text format: name, labels in their order, value.
+type Sample = (String, Vec<(String, String)>, f64);
+
+/// Parses Prometheus text format 0.0.4 strictly enough to catch malformed output: every line is
+/// a comment or `name{k="v",…} value`, label values with \\, \" and \n escapes.
+fn parse_metrics(text: &str) -> Vec<Sample> {
+    let mut out = Vec::new();
+    for line in text.lines() {
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let (name, rest) = match line.find(['{', ' ']) {
+            Some(i) => line.split_at(i),
+            None => panic!("malformed metrics line {line:?}"),
+        };
+        assert!(
+            !name.is_empty()
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':'),
+            "bad metric name in {line:?}"
+        );
+        let mut labels = Vec::new();
+        let mut rest = rest;
+        if let Some(body) = rest.strip_prefix('{') {
+            let mut chars = body.char_indices().peekable();
+            let mut end = None;
+            while let Some((i, c)) = chars.next() {
+                if c == '}' {
+                    end = Some(i);
+                    break;
+                }
+                if c == ',' {
+                    continue;
+                }
+                let mut key = String::from(c);
+                for (_, c) in chars.by_ref() {
+                    if c == '=' {
+                        break;
+                    }
+                    key.push(c);
+                }
+                assert_eq!(chars.next().map(|x| x.1), Some('"'), "{line:?}");
+                let mut value = String::new();
+                while let Some((_, c)) = chars.next() {
+                    match c {
+                        '\\' => match chars.next().map(|x| x.1) {
+                            Some('n') => value.push('\n'),
+                            Some(e @ ('\\' | '"')) => value.push(e),
+                            other => panic!("bad escape {other:?} in {line:?}"),
+                        },
+                        '"' => break,
+                        c => value.push(c),
+                    }
+                }
+                labels.push((key, value));
+            }
+            let end = end.unwrap_or_else(|| panic!("unterminated labels in {line:?}"));
+            rest = &body[end + 1..];
+        }
+        let value: f64 = rest
+            .trim()
+            .parse()
+            .unwrap_or_else(|_| panic!("bad value in {line:?}"));
+        out.push((name.to_owned(), labels, value));
+    }
+    out
+}
+
+/// The metrics text, or "" while the endpoint does not listen yet.
+fn try_scrape(addr: &str) -> String {
+    if std::net::TcpStream::connect(addr).is_err() {
+        return String::new();
+    }
+    scrape(addr)
+}
+
+fn scrape(addr: &str) -> String {
+    let (status, body) = http_get(addr, "/metrics");
+    assert_eq!(status, 200, "{body}");
+    body.split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_owned())
+        .unwrap_or_default()
+}
+
+const IMAGE_LABELS: [&str; 9] = [
+    "namespace",
+    "name",
+    "resource_kind",
+    "resource_name",
+    "container_name",
+    "image_registry",
+    "image_repository",
+    "image_tag",
+    "image_digest",
+];
+
+/// The findings gauges carry the anchor's names, labels, label order and severity casing, one
+/// series per severity and report, with the reports' summary counts; they follow the reports as
+/// workloads go; the health metrics count what happened.
+#[test]
+fn metrics_follow_the_reports() {
+    let Some(_) = common::images() else { return };
+    let registry = common::env("PALISADE_TEST_REGISTRY");
+    let aged = format!("{registry}/palisade-test/aged:latest");
+    let minbase = format!("{registry}/palisade-test/minbase:latest");
+    let c = Cluster::start(&[&registry]);
+    for (name, image) in [("alpha", &aged), ("beta", &aged), ("gamma", &minbase)] {
+        c.apply(&deployment(name, image));
+    }
+    let addr = free_addr();
+    let op = c.operator(
+        common::fixture_db(),
+        &[
+            "--metrics-bind-address",
+            &addr,
+            "--metrics-image-info-enabled",
+            "true",
+            "--metrics-vuln-id-enabled",
+            "true",
+        ],
+    );
+    let reports = wait("three VulnerabilityReports", 120, &op, || {
+        let r = c.reports("VulnerabilityReport", "apps");
+        (r.len() == 3).then_some(r)
+    });
+    let vulns = |samples: &[Sample]| -> Vec<Sample> {
+        samples
+            .iter()
+            .filter(|s| s.0 == "trivy_image_vulnerabilities")
+            .cloned()
+            .collect()
+    };
+    let samples = wait("15 trivy_image_vulnerabilities series", 30, &op, || {
+        let s = parse_metrics(&try_scrape(&addr));
+        (vulns(&s).len() == 15).then_some(s)
+    });
+    let mut expected_rows = 0;
+    for r in &reports {
+        let name = r["metadata"]["name"].as_str().unwrap_or_default();
+        let labels = &r["metadata"]["labels"];
+        let rep = &r["report"];
+        let want: Vec<String> = [
+            "apps",
+            name,
+            labels["trivy-operator.resource.kind"]
+                .as_str()
+                .unwrap_or_default(),
+            labels["trivy-operator.resource.name"]
+                .as_str()
+                .unwrap_or_default(),
+            labels["trivy-operator.container.name"]
+                .as_str()
+                .unwrap_or_default(),
+            rep["registry"]["server"].as_str().unwrap_or_default(),
+            rep["artifact"]["repository"].as_str().unwrap_or_default(),
+            rep["artifact"]["tag"].as_str().unwrap_or_default(),
+            rep["artifact"]["digest"].as_str().unwrap_or_default(),
+        ]
+        .map(str::to_owned)
+        .to_vec();
+        let mine: Vec<Sample> = vulns(&samples)
+            .into_iter()
+            .filter(|s| s.1.get(1).is_some_and(|l| l.1 == name))
+            .collect();
+        assert_eq!(mine.len(), 5, "five series for {name}: {mine:?}");
+        for (sev, field) in [
+            ("Critical", "criticalCount"),
+            ("High", "highCount"),
+            ("Medium", "mediumCount"),
+            ("Low", "lowCount"),
+            ("Unknown", "unknownCount"),
+        ] {
+            let s = mine
+                .iter()
+                .find(|s| s.1.last().is_some_and(|l| l.1 == sev))
+                .unwrap_or_else(|| panic!("no {sev} series for {name}"));
+            let keys: Vec<&str> = s.1.iter().map(|l| l.0.as_str()).collect();
+            let mut want_keys = IMAGE_LABELS.to_vec();
+            want_keys.push("severity");
+            assert_eq!(keys, want_keys, "label names and order");
+            let values: Vec<String> = s.1[..9].iter().map(|l| l.1.clone()).collect();
+            assert_eq!(values, want, "label values of {name}");
+            assert_eq!(
+                s.2,
+                rep["summary"][field].as_f64().unwrap_or(-1.0),
+                "{name} {sev}"
+            );
+        }
+        let rows: BTreeSet<String> = rep["vulnerabilities"]
+            .as_array()
+            .map(|a| a.iter().map(|v| v.to_string()).collect())
+            .unwrap_or_default();
+        expected_rows += rows.len();
+        let info: Vec<&Sample> = samples
+            .iter()
+            .filter(|s| s.0 == "trivy_image_info" && s.1.get(1).is_some_and(|l| l.1 == name))
+            .collect();
+        assert_eq!(info.len(), 1, "one trivy_image_info for {name}");
+        let keys: Vec<&str> = info[0].1.iter().map(|l| l.0.as_str()).collect();
+        let mut want_keys = IMAGE_LABELS.to_vec();
+        want_keys.extend(["image_os_family", "image_os_name", "image_os_eosl"]);
+        assert_eq!(keys, want_keys);
+        assert_eq!(info[0].1[9].1, "debian");
+    }
+    assert!(
+        reports.iter().any(
+            |r| r["report"]["summary"]["criticalCount"].as_u64() > Some(0)
+                || r["report"]["summary"]["highCount"].as_u64() > Some(0)
+        ),
+        "the aged image has severe findings, so the counts are not all zero"
+    );
+    let id_series = samples
+        .iter()
+        .filter(|s| s.0 == "trivy_vulnerability_id")
+        .count();
+    assert!(expected_rows > 0);
+    assert!(
+        id_series > 0 && id_series <= expected_rows,
+        "{id_series} trivy_vulnerability_id series for {expected_rows} finding rows"
+    );
+    let value = |samples: &[Sample], name: &str, label: Option<(&str, &str)>| -> f64 {
+        samples
+            .iter()
+            .find(|s| {
+                s.0 == name && label.is_none_or(|(k, v)| s.1.iter().any(|l| l.0 == k && l.1 == v))
+            })
+            .map(|s| s.2)
+            .unwrap_or_else(|| panic!("no {name} {label:?}"))
+    };
+    assert_eq!(value(&samples, "palisade_leader", None), 1.0);
+    assert_eq!(
+        value(&samples, "palisade_scan_duration_seconds_count", None),
+        2.0,
+        "two images, two scans"
+    );
+    assert!(
+        value(
+            &samples,
+            "palisade_report_writes_total",
+            Some(("kind", "VulnerabilityReport"))
+        ) >= 3.0
+    );
+    assert_eq!(value(&samples, "palisade_scan_jobs_running", None), 0.0);
+    assert_eq!(value(&samples, "palisade_inventories_cached", None), 2.0);
+    assert!(value(&samples, "palisade_database_age_seconds", None) >= 0.0);
+    assert!(value(&samples, "process_resident_memory_bytes", None) > 0.0);
+    assert_eq!(
+        value(
+            &samples,
+            "palisade_scan_failures_total",
+            Some(("reason", "PullFailed"))
+        ),
+        0.0
+    );
+
+    // A workload goes, its report goes, and so do its series.
+    c.kubectl(&["delete", "deployment", "beta", "-n", "apps"]);
+    wait("10 trivy_image_vulnerabilities series", 60, &op, || {
+        (vulns(&parse_metrics(&scrape(&addr))).len() == 10).then_some(())
+    });
+    let (status, _) = http_get(&addr, "/nope");
+    assert_eq!(status, 404);
+}
+
+/// Two replicas with leader election: one works, the other waits; when the leader stops, the
+/// other takes over from the cached inventories (no new scan), and the results Service's label
+/// follows the leader.
+#[test]
+fn leader_election_hands_over() {
+    let Some(_) = common::images() else { return };
+    let registry = common::env("PALISADE_TEST_REGISTRY");
+    let aged = format!("{registry}/palisade-test/aged:latest");
+    let c = Cluster::start(&[&registry]);
+    // The replicas' own Pods, so that the leader label can be checked.
+    for name in ["op-a", "op-b"] {
+        c.apply(&format!(
+            "apiVersion: v1\nkind: Pod\nmetadata: {{name: {name}, namespace: {OP_NS}}}\nspec:\n  containers:\n  - {{name: operator, image: \"registry.invalid/palisade:dev\"}}\n"
+        ));
+    }
+    c.apply(&deployment("web", &aged));
+    let start = |name: &str, addr: &str| {
+        c.operator(
+            common::fixture_db(),
+            &[
+                "--leader-election-enabled",
+                "true",
+                "--pod-name",
+                name,
+                "--exclude-namespaces",
+                OP_NS,
+                "--metrics-bind-address",
+                addr,
+            ],
+        )
+    };
+    let (addr_a, addr_b) = (free_addr(), free_addr());
+    let mut op_a = start("op-a", &addr_a);
+    // b starts once a leads, so which one leads is known.
+    wait("op-a to lead", 30, &op_a, || {
+        try_scrape(&addr_a)
+            .contains("palisade_leader 1")
+            .then_some(())
+    });
+    let op_b = start("op-b", &addr_b);
+    wait("the VulnerabilityReport", 120, &op_a, || {
+        c.reports("VulnerabilityReport", "apps").into_iter().next()
+    });
+    wait("op-b to serve metrics", 30, &op_b, || {
+        (!try_scrape(&addr_b).is_empty()).then_some(())
+    });
+    std::thread::sleep(Duration::from_secs(2));
+    assert!(scrape(&addr_b).contains("palisade_leader 0"), "op-b waits");
+    assert!(op_b.log().contains("waiting to become the leader"));
+    assert!(
+        !op_b.log().contains("report written"),
+        "a standby writes nothing"
+    );
+    let leader_label = |pod: &str| {
+        c.kubectl(&[
+            "get",
+            "pod",
+            pod,
+            "-n",
+            OP_NS,
+            "-o",
+            "jsonpath={.metadata.labels.palisade\\.dev/leader}",
+        ])
+    };
+    assert_eq!(leader_label("op-a"), "true");
+    assert_eq!(leader_label("op-b"), "false");
+    assert_eq!(c.jobs_created(), 1);
+
+    // The leader stops (SIGTERM, as Kubernetes does): it releases the Lease and op-b takes over.
+    let pid = op_a.child.lock().expect("lock").id();
+    let _ = Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status();
+    wait("op-b to lead", 60, &op_b, || {
+        scrape(&addr_b).contains("palisade_leader 1").then_some(())
+    });
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !(leader_label("op-b") == "true" && leader_label("op-a") == "false") {
+        assert!(
+            Instant::now() < deadline,
+            "the leader label did not move: op-a={:?} op-b={:?}\nop-a's log:\n{}",
+            leader_label("op-a"),
+            leader_label("op-b"),
+            op_a.log()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    op_a.stop();
+    c.kubectl(&["delete", "vulnerabilityreports", "--all", "-n", "apps"]);
+    wait("the new leader to rebuild the report", 60, &op_b, || {
+        (!c.reports("VulnerabilityReport", "apps").is_empty()).then_some(())
+    });
+    assert_eq!(
+        c.jobs_created(),
+        1,
+        "the new leader read the inventory back"
+    );
+}
+
+/// `--install-crds` creates missing CRDs (and restores changed ones) before the operator starts.
+#[test]
+fn operator_installs_its_crds() {
+    let Some(_) = common::images() else { return };
+    let registry = common::env("PALISADE_TEST_REGISTRY");
+    let c = Cluster::start(&[&registry]);
+    let ours = |c: &Cluster| -> Vec<String> {
+        c.kubectl(&["get", "crd", "-o", "name"])
+            .lines()
+            .filter(|l| l.contains("aquasecurity.github.io"))
+            .map(str::to_owned)
+            .collect()
+    };
+    let installed = ours(&c);
+    assert!(installed.len() >= 4, "{installed:?}");
+    // Remove the SbomReport CRD and change the VulnerabilityReport one's short names.
+    c.kubectl(&["delete", "crd", "sbomreports.aquasecurity.github.io"]);
+    c.kubectl(&[
+        "patch",
+        "crd",
+        "vulnerabilityreports.aquasecurity.github.io",
+        "--type",
+        "merge",
+        "-p",
+        r#"{"spec":{"names":{"shortNames":["stale"]}}}"#,
+    ]);
+    c.apply(&deployment(
+        "web",
+        &format!("{registry}/palisade-test/minbase:latest"),
+    ));
+    let op = c.operator(common::fixture_db(), &["--install-crds", "true"]);
+    wait("the CRDs to be back", 60, &op, || {
+        (ours(&c) == installed).then_some(())
+    });
+    let short = c.kubectl(&[
+        "get",
+        "crd",
+        "vulnerabilityreports.aquasecurity.github.io",
+        "-o",
+        "jsonpath={.spec.names.shortNames}",
+    ]);
+    assert!(short.contains("vuln"), "short names restored: {short}");
+    wait("the SbomReport", 120, &op, || {
+        c.reports("SbomReport", "apps").into_iter().next()
+    });
+    assert!(
+        op.log()
+            .contains("custom resource definitions installed or updated")
+    );
 }
