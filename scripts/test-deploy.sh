@@ -11,7 +11,7 @@
 #   3. helm template for every scenario (defaults, the reference users' anchor-style values file,
 #      2 and 3 replicas, same-namespace mode under both value names, no pull-secret copying,
 #      installCrds, every other value set), and the structural and RBAC checks on the renderings
-#      (scripts/deploy-test/check_rendered.py)
+#      (scripts/deploy-test/check_rendered.py), and that the README documents every value
 #   4. kubernetes-validate --strict -k 1.32.0 on every rendering; the ServiceMonitor, for which it
 #      has no schema, against scripts/deploy-test/servicemonitor-crd.yaml; both validators are first
 #      shown to reject a broken object
@@ -164,6 +164,9 @@ out=$("$PY" $T/check_rendered.py rendered "$WORK/render" $CHART/crds "$WORK/oper
 printf '%s\n' "$out"
 tap_counts "$out"
 grep -q '^# [0-9]* passed, [0-9]* failed' <<<"$out" || not_ok "check_rendered.py ran to its end" "$out"
+out=$("$PY" $T/check_rendered.py values-doc $CHART/values.yaml README.md 2>&1) || true
+printf '%s\n' "$out"
+tap_counts "$out"
 step "helm template + checks" "$t" "kubernetes-validate --strict -k $K8S_VERSION"
 
 # ------------------------------------------------------------------ 4. validation

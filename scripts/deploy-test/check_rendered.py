@@ -8,6 +8,8 @@
   check_rendered.py servicemonitor CRD_FILE RENDERED...
       validates every ServiceMonitor in the files against the openAPIV3Schema of CRD_FILE, unknown
       fields rejected (kubernetes-validate has no schema for that kind).
+  check_rendered.py values-doc VALUES_YAML README
+      checks that the README's values table names every value of values.yaml.
   check_rendered.py env RENDERED
       prints the chart ConfigMap's data as NAME=VALUE lines (for running the operator with it).
 
@@ -516,6 +518,28 @@ def cmd_servicemonitor(crd_file, files):
                   "; ".join(f"{'.'.join(map(str, e.path)) or '<root>'}: {e.message}" for e in errors) or sm.get("apiVersion"))
 
 
+# Sections of values.yaml whose keys are values of their own; any other key is one value (a map
+# such as resources or podLabels is given whole).
+VALUE_SECTIONS = {"image", "operator", "trivyOperator", "service", "serviceMonitor", "serviceAccount", "rbac",
+                  "database", "grafanaDashboard"}
+
+
+def cmd_values_doc(values_path, readme_path):
+    values = yaml.safe_load(open(values_path))
+    readme = open(readme_path).read()
+    paths = []
+    for k, v in values.items():
+        if k in VALUE_SECTIONS and isinstance(v, dict):
+            paths += [f"{k}.{sub}" for sub in v]
+        else:
+            paths.append(k)
+    # Documented in values.yaml as a comment: set only by Trivy Operator users.
+    paths.append("operator.replicas")
+    check(len(paths) > 50, f"values.yaml has its {len(paths)} values", repr(paths))
+    for p in paths:
+        check(f"| `{p}` |" in readme, f"README's values table documents `{p}`")
+
+
 def cmd_env(path):
     docs = load(path)
     cms = [d for d in docs if d.get("kind") == "ConfigMap" and d["metadata"]["name"].endswith("-config")]
@@ -533,6 +557,8 @@ def main():
         cmd_rendered(*args)
     elif cmd == "servicemonitor" and len(args) >= 2:
         cmd_servicemonitor(args[0], args[1:])
+    elif cmd == "values-doc" and len(args) == 2:
+        cmd_values_doc(*args)
     elif cmd == "env" and len(args) == 1:
         cmd_env(args[0])
         return
