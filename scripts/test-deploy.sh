@@ -159,6 +159,16 @@ render extras -f $T/extras-values.yaml
 cp deploy/static/palisade.yaml "$WORK/render/static.yaml"
 expect_fail "helm template refuses an empty database.osvSources" "database.osvSources must name" \
   "$HELM" template palisade $CHART -n trivy --set database.osvSources=null
+expect_fail "helm template refuses a malformed duration (values.schema.json)" "operator.scanJobsRetryDelay: Does not match pattern" \
+  "$HELM" template palisade $CHART -n trivy --set operator.scanJobsRetryDelay="30 seconds"
+expect_fail "helm template refuses a non-integer scanJobsConcurrentLimit (values.schema.json)" "operator.scanJobsConcurrentLimit" \
+  "$HELM" template palisade $CHART -n trivy --set-string operator.scanJobsConcurrentLimit=three
+# Trivy Operator keys Palisade has no use for are accepted and change nothing.
+helm_to "$WORK/anchor-only-keys.yaml" -f $REF_VALUES --set trivy.ignoreUnfixed=true \
+  --set operator.builtInTrivyServer=false --set compliance.cron="0 */6 * * *" --set nodeCollector.useNodeSelector=false \
+  || not_ok "helm template with Trivy Operator-only keys"
+expect "Trivy Operator-only keys (trivy.*, compliance.*, nodeCollector.*, ...) render the same as without" \
+  cmp "$WORK/anchor-only-keys.yaml" "$WORK/render/reference.yaml"
 "$PALISADE_BIN" operator --help >"$WORK/operator-help.txt"
 out=$("$PY" $T/check_rendered.py rendered "$WORK/render" $CHART/crds "$WORK/operator-help.txt" "$app_version" 2>&1) || true
 printf '%s\n' "$out"
