@@ -19,7 +19,7 @@
 #   6. palisade-apiserver on loopback: a ServiceMonitor CRD, then the reference rendering with its
 #      Namespace and CRDs through kubectl apply; kubectl reads every object back
 #   7. palisade operator started with the settings of the applied ConfigMap against that server:
-#      it must become ready
+#      it must become ready, and export every palisade_* metric the Grafana dashboard queries
 # Ends with `N passed, M failed` and exits 1 when anything failed.
 # Env:
 #   PALISADE_BIN             palisade binary (default target/release/palisade)
@@ -321,6 +321,10 @@ else
 fi
 if grep -q 'OPERATOR_METRICS_BIND_ADDRESS' "$WORK/operator-help.txt"; then
   expect "operator serves /metrics on the metrics address" curl -fsS -o "$WORK/metrics.txt" "http://127.0.0.1:$p_metrics/metrics"
+  # The Grafana dashboard must query metrics the operator really exports.
+  missing=$(grep -o 'palisade_[a-z_]*' $CHART/files/grafana-dashboard.json | sort -u \
+    | while read -r m; do grep -q "^${m}[{ ]" "$WORK/metrics.txt" 2>/dev/null || echo "$m"; done)
+  expect_eq "every palisade_* metric of the Grafana dashboard is exported by the operator" "" "$missing"
 else
   printf '# NOTE this palisade build has no OPERATOR_METRICS_BIND_ADDRESS yet: /metrics not checked here\n'
 fi
