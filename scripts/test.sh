@@ -3,11 +3,14 @@
 #
 # Usage: scripts/test.sh [cargo test args...]     e.g. scripts/test.sh -p palisade-image -- --nocapture
 # Steps: install missing apt packages (root) -> scripts/build-test-images.sh (cached in .work/images)
-#        -> scripts/registry.sh start + push -> cargo test --workspace [args] -> registries stopped on exit.
+#        -> scripts/registry.sh start + push -> cargo test --workspace [args]
+#        -> scripts/test-deploy.sh (Helm chart, RBAC, static manifests; with the binaries cargo test
+#           built) -> registries stopped on exit.
 # Env:
 #   PALISADE_TEST_IMAGES_DIR   where images are built/cached (default <repo>/.work/images)
 #   PALISADE_TEST_PROFILE      release (default) or debug
 #   PALISADE_TEST_NO_IMAGES=1  skip images and registries (unit tests only; image tests then skip)
+#   PALISADE_TEST_NO_DEPLOY=1  skip scripts/test-deploy.sh (it also does not run when -p selects crates)
 # Exported to the tests:
 #   PALISADE_TEST_IMAGES, PALISADE_TEST_REGISTRY=127.0.0.1:5000, PALISADE_TEST_AUTH_REGISTRY=127.0.0.1:5001,
 #   PALISADE_TEST_AUTH_USER, PALISADE_TEST_AUTH_PASSWORD, PALISADE_TEST_AUTH_FILE (docker config.json),
@@ -120,3 +123,17 @@ if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
 fi
 [ "$rc" = 0 ] || exit "$rc"
 step_done "cargo test ($PROFILE)" "$t"
+
+# ------------------------------------------------------------------ deployment tests
+# The chart, its RBAC and the rendered manifests, checked with the palisade and palisade-apiserver
+# binaries that cargo test just built (integration tests build them).
+if [ "${PALISADE_TEST_NO_DEPLOY:-0}" = 1 ]; then
+  say "PALISADE_TEST_NO_DEPLOY=1: scripts/test-deploy.sh NOT run"
+elif [ "${CARGO_ARGS[0]:-}" != --workspace ]; then
+  say "-p selects crates: scripts/test-deploy.sh NOT run (run it on its own)"
+else
+  t=$(date +%s)
+  BIN_DIR=$ROOT/target/$([ "$PROFILE" = debug ] && echo debug || echo release)
+  PALISADE_BIN=$BIN_DIR/palisade PALISADE_APISERVER_BIN=$BIN_DIR/palisade-apiserver scripts/test-deploy.sh
+  step_done "deploy tests" "$t"
+fi
