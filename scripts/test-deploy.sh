@@ -319,15 +319,13 @@ if grep -q '"namespace":"trivy"' <<<"$start" && grep -q '"limit":3' <<<"$start" 
 else
   not_ok "operator took namespace trivy, 3 Jobs, 30s retry, 5m timeout from the ConfigMap" "${start:-no start line in the log}"
 fi
-if grep -q 'OPERATOR_METRICS_BIND_ADDRESS' "$WORK/operator-help.txt"; then
-  expect "operator serves /metrics on the metrics address" curl -fsS -o "$WORK/metrics.txt" "http://127.0.0.1:$p_metrics/metrics"
-  # The Grafana dashboard must query metrics the operator really exports.
-  missing=$(grep -o 'palisade_[a-z_]*' $CHART/files/grafana-dashboard.json | sort -u \
-    | while read -r m; do grep -q "^${m}[{ ]" "$WORK/metrics.txt" 2>/dev/null || echo "$m"; done)
-  expect_eq "every palisade_* metric of the Grafana dashboard is exported by the operator" "" "$missing"
-else
-  printf '# NOTE this palisade build has no OPERATOR_METRICS_BIND_ADDRESS yet: /metrics not checked here\n'
-fi
+expect "operator serves /metrics on the metrics address" curl -fsS -o "$WORK/metrics.txt" "http://127.0.0.1:$p_metrics/metrics"
+expect "/metrics declares trivy_image_vulnerabilities as a gauge (the findings metrics are on)" \
+  grep -qx '# TYPE trivy_image_vulnerabilities gauge' "$WORK/metrics.txt"
+# The Grafana dashboard must query metrics the operator really exports.
+missing=$(grep -o 'palisade_[a-z_]*' $CHART/files/grafana-dashboard.json | sort -u \
+  | while read -r m; do grep -q "^${m}[{ ]" "$WORK/metrics.txt" 2>/dev/null || echo "$m"; done)
+expect_eq "every palisade_* metric of the Grafana dashboard is exported by the operator" "" "$missing"
 kill "$OPERATOR_PID" 2>/dev/null || true
 wait "$OPERATOR_PID" 2>/dev/null || true
 OPERATOR_PID=
