@@ -89,6 +89,37 @@ pub struct BuildStats {
     pub elapsed_secs: f64,
 }
 
+/// One input of [`build_inputs`]: a local folder, `.zip` or `.json` file, and the name the
+/// database and messages use for it.
+///
+/// The name exists because the file is not always what the user gave: a downloaded `all.zip`
+/// lives in a temporary file, and `palisade db info` should list, and a bad-record warning
+/// should point at, the URL rather than that temporary name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Input {
+    /// Where the records are read from.
+    pub path: PathBuf,
+    /// What to call this input in the database's `inputs`, in errors and in warnings.
+    pub name: String,
+}
+
+impl Input {
+    /// An input named by its own path.
+    pub fn local(path: impl Into<PathBuf>) -> Self {
+        let path = path.into();
+        let name = path.display().to_string();
+        Input { path, name }
+    }
+
+    /// An input read from `path` but called `name` (a URL it was downloaded from, say).
+    pub fn named(path: impl Into<PathBuf>, name: impl Into<String>) -> Self {
+        Input {
+            path: path.into(),
+            name: name.into(),
+        }
+    }
+}
+
 /// Builds a database at `db_path` from OSV `inputs`, ingesting the ecosystems this version of
 /// Palisade supports (see [`is_supported_ecosystem`]).
 ///
@@ -108,12 +139,43 @@ pub fn build(
     build_filtered(inputs, db_path, &is_supported_ecosystem, progress)
 }
 
+/// [`build`] with named inputs and a way to stop: `cancelled` is asked after every record and
+/// before the final steps, and once it answers `true` the build stops with
+/// [`AdvisoryError::Cancelled`], removing its temporary file and leaving `db_path` untouched.
+/// A long-running rebuilder uses this to shut down promptly on SIGTERM without leaving
+/// half-written files behind.
+pub fn build_inputs(
+    inputs: &[Input],
+    db_path: &Path,
+    cancelled: &dyn Fn() -> bool,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<BuildStats, AdvisoryError> {
+    build_impl(
+        inputs,
+        db_path,
+        &is_supported_ecosystem,
+        cancelled,
+        progress,
+    )
+}
+
 /// [`build`] with a caller-chosen ecosystem filter (called with normalised ecosystem names);
 /// lets tests and future versions widen or narrow what is ingested without a new code path.
 pub fn build_filtered(
     inputs: &[PathBuf],
     db_path: &Path,
     supported: &dyn Fn(&str) -> bool,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<BuildStats, AdvisoryError> {
+    let inputs: Vec<Input> = inputs.iter().map(Input::local).collect();
+    build_impl(&inputs, db_path, supported, &|| false, progress)
+}
+
+fn build_impl(
+    inputs: &[Input],
+    db_path: &Path,
+    supported: &dyn Fn(&str) -> bool,
+    cancelled: &dyn Fn() -> bool,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<BuildStats, AdvisoryError> {
     let started = Instant::now();
@@ -141,10 +203,13 @@ pub fn build_filtered(
         done: 0,
         total,
         db_path: temp.path.clone(),
+        cancelled,
+        target: db_path,
     };
     for source in &sources {
         builder.read_source(&db, source, progress)?;
     }
+    builder.check_cancelled()?;
     builder.flush(&db)?;
     let stats = &mut builder.stats;
     if stats.records_seen > 0 && stats.invalid == stats.records_seen {
@@ -166,10 +231,13 @@ pub fn build_filtered(
     let records_by_ecosystem = builder.records_by_ecosystem();
     builder.stats.records_by_ecosystem = records_by_ecosystem;
     builder.stats.ingested = builder.seen.len() as u64;
+    builder.check_cancelled()?;
     builder.finish(&db, inputs)?;
+    builder.check_cancelled()?;
     // Reclaim the pages the staging table used; a smaller file is faster to copy and cache.
     db.compact().map_err(|e| write_err(&temp.path, e))?;
     drop(db);
+    builder.check_cancelled()?;
     let mut stats = builder.stats;
     stats.db_size = std::fs::metadata(&temp.path).map(|m| m.len()).unwrap_or(0);
     temp.persist(db_path)?;
@@ -186,10 +254,10 @@ pub fn build_filtered(
     Ok(stats)
 }
 
-fn display_inputs(inputs: &[PathBuf]) -> String {
+fn display_inputs(inputs: &[Input]) -> String {
     inputs
         .iter()
-        .map(|p| p.display().to_string())
+        .map(|i| i.name.as_str())
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -201,18 +269,22 @@ fn write_err(path: &Path, e: impl Into<redb::Error>) -> AdvisoryError {
     }
 }
 
-/// Where records come from.
+/// Where records come from, with the name used for them in messages.
 enum Source {
     /// A single JSON record file.
-    File(PathBuf),
+    File { path: PathBuf, origin: String },
     /// A zip with one record per entry.
-    Zip { path: PathBuf, entries: u64 },
+    Zip {
+        path: PathBuf,
+        name: String,
+        entries: u64,
+    },
 }
 
 impl Source {
     fn count(&self) -> u64 {
         match self {
-            Source::File(_) => 1,
+            Source::File { .. } => 1,
             Source::Zip { entries, .. } => *entries,
         }
     }
@@ -220,38 +292,41 @@ impl Source {
 
 /// Resolves the inputs into a list of sources, in a deterministic order (inputs as given,
 /// folder contents sorted by path), so that duplicate resolution is reproducible.
-fn enumerate(inputs: &[PathBuf]) -> Result<Vec<Source>, AdvisoryError> {
+fn enumerate(inputs: &[Input]) -> Result<Vec<Source>, AdvisoryError> {
     let mut sources = Vec::new();
-    for input in inputs {
-        let meta = std::fs::metadata(input).map_err(|e| {
+    for Input { path, name } in inputs {
+        let meta = std::fs::metadata(path).map_err(|e| {
             if e.kind() == std::io::ErrorKind::NotFound {
-                AdvisoryError::InputNotFound {
-                    path: input.clone(),
-                }
+                AdvisoryError::InputNotFound { path: path.clone() }
             } else {
                 AdvisoryError::Io {
-                    path: input.clone(),
+                    path: path.clone(),
                     source: e,
                 }
             }
         })?;
         if meta.is_dir() {
             let mut files = Vec::new();
-            walk(input, 0, &mut files)?;
+            walk(path, 0, &mut files)?;
             files.sort();
-            sources.extend(files.into_iter().map(Source::File));
-        } else if has_extension(input, "zip") {
-            let entries = open_zip(input)?.len() as u64;
+            sources.extend(files.into_iter().map(|path| Source::File {
+                origin: path.display().to_string(),
+                path,
+            }));
+        } else if has_extension(path, "zip") {
+            let entries = open_zip(path, name)?.len() as u64;
             sources.push(Source::Zip {
-                path: input.clone(),
+                path: path.clone(),
+                name: name.clone(),
                 entries,
             });
-        } else if has_extension(input, "json") {
-            sources.push(Source::File(input.clone()));
-        } else {
-            return Err(AdvisoryError::UnsupportedInput {
-                path: input.clone(),
+        } else if has_extension(path, "json") {
+            sources.push(Source::File {
+                path: path.clone(),
+                origin: name.clone(),
             });
+        } else {
+            return Err(AdvisoryError::UnsupportedInput { path: path.clone() });
         }
     }
     Ok(sources)
@@ -289,13 +364,14 @@ fn walk(dir: &Path, depth: usize, out: &mut Vec<PathBuf>) -> Result<(), Advisory
     Ok(())
 }
 
-fn open_zip(path: &Path) -> Result<zip::ZipArchive<BufReader<File>>, AdvisoryError> {
+/// Opens a zip input; `name` is what errors call it (the path, or the URL it came from).
+fn open_zip(path: &Path, name: &str) -> Result<zip::ZipArchive<BufReader<File>>, AdvisoryError> {
     let file = File::open(path).map_err(|e| AdvisoryError::Io {
         path: path.to_path_buf(),
         source: e,
     })?;
     zip::ZipArchive::new(BufReader::new(file)).map_err(|e| AdvisoryError::Zip {
-        path: path.to_path_buf(),
+        input: name.to_string(),
         source: e,
     })
 }
@@ -322,6 +398,10 @@ struct Builder<'a> {
     total: u64,
     /// The file being written, for error messages.
     db_path: PathBuf,
+    /// Whether the caller wants the build stopped.
+    cancelled: &'a dyn Fn() -> bool,
+    /// The database the build would replace, for the cancellation error.
+    target: &'a Path,
 }
 
 impl Builder<'_> {
@@ -332,24 +412,27 @@ impl Builder<'_> {
         progress: &mut dyn FnMut(Progress),
     ) -> Result<(), AdvisoryError> {
         match source {
-            Source::File(path) => {
-                let origin = path.display().to_string();
+            Source::File { path, origin } => {
                 match read_file(path) {
-                    Ok(bytes) => self.record(&origin, &bytes),
-                    Err(reason) => self.invalid(&origin, reason),
+                    Ok(bytes) => self.record(origin, &bytes),
+                    Err(reason) => self.invalid(origin, reason),
                 }
                 self.advance(db, progress)?;
             }
-            Source::Zip { path, entries } => {
-                let mut archive = open_zip(path)?;
+            Source::Zip {
+                path,
+                name: zip_name,
+                entries,
+            } => {
+                let mut archive = open_zip(path, zip_name)?;
                 for index in 0..*entries as usize {
                     match read_zip_entry(&mut archive, index) {
                         ZipEntry::Record(name, bytes) => {
-                            self.record(&format!("{}:{name}", path.display()), &bytes);
+                            self.record(&format!("{zip_name}:{name}"), &bytes);
                         }
                         ZipEntry::NotJson => self.stats.non_json_entries += 1,
                         ZipEntry::Bad(name, reason) => {
-                            self.invalid(&format!("{}:{name}", path.display()), reason);
+                            self.invalid(&format!("{zip_name}:{name}"), reason);
                         }
                     }
                     self.advance(db, progress)?;
@@ -369,8 +452,19 @@ impl Builder<'_> {
             done: self.done,
             total: self.total,
         });
+        self.check_cancelled()?;
         if self.pending.len() >= BATCH_RECORDS {
             self.flush(db)?;
+        }
+        Ok(())
+    }
+
+    /// Stops the build once the caller asks; the temporary file is removed by its guard.
+    fn check_cancelled(&self) -> Result<(), AdvisoryError> {
+        if (self.cancelled)() {
+            return Err(AdvisoryError::Cancelled {
+                path: self.target.to_path_buf(),
+            });
         }
         Ok(())
     }
@@ -490,14 +584,14 @@ impl Builder<'_> {
     }
 
     /// Merges staging into `affected`, writes `meta`, and commits durably.
-    fn finish(&mut self, db: &redb::Database, inputs: &[PathBuf]) -> Result<(), AdvisoryError> {
+    fn finish(&mut self, db: &redb::Database, inputs: &[Input]) -> Result<(), AdvisoryError> {
         let path = self.db_path.clone();
         let txn = db.begin_write().map_err(|e| write_err(&path, e))?;
         self.stats.packages = merge_staging(&txn, &path)?;
         txn.delete_table(STAGING).map_err(|e| write_err(&path, e))?;
         {
             let mut meta = txn.open_table(META).map_err(|e| write_err(&path, e))?;
-            let inputs: Vec<String> = inputs.iter().map(|p| p.display().to_string()).collect();
+            let inputs: Vec<&str> = inputs.iter().map(|i| i.name.as_str()).collect();
             let values = [
                 (META_SCHEMA, SCHEMA_VERSION.to_string()),
                 (META_BUILT_AT, format_rfc3339(SystemTime::now())),
@@ -669,7 +763,17 @@ impl TempFile {
     }
 
     /// Atomically replaces `target` with the temp file.
+    ///
+    /// The file's data is flushed to disk first: redb's last commit is durable, but compaction
+    /// and closing write more, and a rename that reaches the disk before the data would, after a
+    /// crash, leave `target` naming a file with missing pages.
     fn persist(mut self, target: &Path) -> Result<(), AdvisoryError> {
+        File::open(&self.path)
+            .and_then(|f| f.sync_all())
+            .map_err(|e| AdvisoryError::Io {
+                path: self.path.clone(),
+                source: e,
+            })?;
         std::fs::rename(&self.path, target).map_err(|e| AdvisoryError::Io {
             path: target.to_path_buf(),
             source: e,

@@ -4,7 +4,8 @@
 //! (`palisade db build --osv PATH`) from OSV records into one redb file. [`build`] reads
 //! folders, zips (osv.dev's `all.zip` layout) and single JSON files, keeps the ecosystems we can
 //! match (Debian and Ubuntu today; see [`is_supported_ecosystem`]) and writes the file
-//! atomically. [`Database`] opens it read-only and answers the two questions a scan asks:
+//! atomically. [`build_inputs`] is the same with inputs named apart from their files (a
+//! downloaded zip is listed by its URL) and a way to stop a build early. [`Database`] opens it read-only and answers the two questions a scan asks:
 //! "which advisories name this package?" ([`Database::lookup`]) and "what should the report say
 //! about this vulnerability?" ([`Database::vuln`]).
 //!
@@ -23,7 +24,10 @@ pub mod time;
 use std::path::PathBuf;
 
 pub use ecosystem::{is_supported_ecosystem, normalize_ecosystem};
-pub use ingest::{BuildStats, InvalidRecord, MAX_RECORD_BYTES, Progress, build, build_filtered};
+pub use ingest::{
+    BuildStats, Input, InvalidRecord, MAX_RECORD_BYTES, Progress, build, build_filtered,
+    build_inputs,
+};
 pub use model::{AffectedEntry, AffectedRange, Event, RangeKind, SeveritySource, VulnRecord};
 pub use osv::{OsvAffected, OsvEvent, OsvPackage, OsvRange, OsvRecord, OsvReference, OsvSeverity};
 pub use palisade_cvss::Severity;
@@ -129,10 +133,10 @@ pub enum AdvisoryError {
         path: PathBuf,
     },
     /// A zip input could not be opened as a zip archive.
-    #[error("cannot read OSV zip {}: {source}", path.display())]
+    #[error("cannot read OSV zip {input}: {source}")]
     Zip {
-        /// The zip.
-        path: PathBuf,
+        /// The zip's name: its path, or the URL it was downloaded from.
+        input: String,
         /// The zip reader's explanation.
         #[source]
         source: zip::result::ZipError,
@@ -142,6 +146,12 @@ pub enum AdvisoryError {
     NoRecords {
         /// The inputs, comma-separated.
         inputs: String,
+    },
+    /// The caller asked the build to stop (see [`build_inputs`]); the database was not touched.
+    #[error("building advisory database {} was interrupted; the file was left as it was", path.display())]
+    Cancelled {
+        /// The database that would have been replaced.
+        path: PathBuf,
     },
     /// Every record failed to parse; the inputs are probably not OSV at all.
     #[error("all {count} OSV records were invalid; first: {example}")]

@@ -4,8 +4,8 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use palisade_advisory::{
-    AdvisoryError, BuildStats, Database, Event, Progress, RangeKind, SCHEMA_VERSION, Severity,
-    SeveritySource, build,
+    AdvisoryError, BuildStats, Database, Event, Input, Progress, RangeKind, SCHEMA_VERSION,
+    Severity, SeveritySource, build, build_inputs,
 };
 
 const FULL: &str = r#"{
@@ -455,6 +455,120 @@ fn input_errors() {
     let err = build_quiet(&[notzip], &db_path).expect_err("bad zip");
     assert!(err.to_string().contains("fake.zip"), "{err}");
     assert!(!db_path.exists());
+}
+
+/// A zip of `(entry name, body)` pairs at `path`.
+fn write_zip(path: &Path, entries: &[(&str, String)]) {
+    let file = std::fs::File::create(path).expect("create zip");
+    let mut zip = zip::ZipWriter::new(file);
+    let opts = zip::write::SimpleFileOptions::default();
+    for (name, body) in entries {
+        zip.start_file(*name, opts).expect("start");
+        zip.write_all(body.as_bytes()).expect("write");
+    }
+    zip.finish().expect("finish");
+}
+
+fn dir_names(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .expect("readdir")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn named_inputs_are_recorded_and_reported_by_name() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let zip_path = tmp.path().join(".download-123.zip");
+    write_zip(
+        &zip_path,
+        &[
+            (
+                "K-1.json",
+                record("K-1", "Debian:12", "tar", "1.34+dfsg-1.2+deb12u1"),
+            ),
+            ("bad.json", "{ nope".to_string()),
+        ],
+    );
+    let single = write(
+        tmp.path(),
+        ".download-456.json",
+        &record("K-2", "Debian:12", "zlib", "1:1.2.13.dfsg-1+deb12u1"),
+    );
+    let db_path = tmp.path().join("t.db");
+    let url = "https://example.org/Debian/all.zip";
+    let inputs = [
+        Input::named(&zip_path, url),
+        Input::named(&single, "https://example.org/K-2.json"),
+    ];
+    let stats = build_inputs(&inputs, &db_path, &|| false, &mut |_| {}).expect("build");
+    assert_eq!(stats.ingested, 2);
+    assert_eq!(
+        stats.invalid_examples[0].origin,
+        format!("{url}:bad.json"),
+        "bad records are named after the input's name"
+    );
+    let db = Database::open(&db_path).expect("open");
+    assert_eq!(
+        db.info().inputs,
+        vec![url.to_string(), "https://example.org/K-2.json".to_string()]
+    );
+
+    std::fs::write(&zip_path, "<html>not a zip</html>").expect("write");
+    let err = build_inputs(&inputs[..1], &db_path, &|| false, &mut |_| {}).expect_err("bad zip");
+    let text = err.to_string();
+    assert!(
+        text.contains(url) && !text.contains(".download-123"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_cancelled_build_keeps_the_old_database_and_leaves_no_temp_files() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path().join("db");
+    let db_path = dir.join("palisade.db");
+    let first = write(
+        tmp.path(),
+        "first/x.json",
+        &record("K-1", "Debian:12", "tar", "1.34+dfsg-1.2+deb12u1"),
+    );
+    build_quiet(&[first], &db_path).expect("first build");
+    let before = std::fs::read(&db_path).expect("read db");
+
+    let osv = tmp.path().join("osv");
+    for i in 0..20 {
+        write(
+            &osv,
+            &format!("{i}.json"),
+            &record(&format!("C-{i}"), "Debian:12", "curl", "7.88.1-10+deb12u5"),
+        );
+    }
+    let calls = std::cell::Cell::new(0u32);
+    let cancelled = || {
+        calls.set(calls.get() + 1);
+        calls.get() > 5
+    };
+    let err = build_inputs(&[Input::local(&osv)], &db_path, &cancelled, &mut |_| {})
+        .expect_err("cancelled");
+    assert!(matches!(err, AdvisoryError::Cancelled { .. }), "{err}");
+    assert!(err.to_string().contains("palisade.db"), "{err}");
+    assert_eq!(
+        calls.get(),
+        6,
+        "asked after every record until it said stop"
+    );
+    assert_eq!(dir_names(&dir), vec!["palisade.db".to_string()]);
+    assert_eq!(std::fs::read(&db_path).expect("read db"), before);
+
+    // Not cancelled, the same inputs replace the database.
+    build_inputs(&[Input::local(&osv)], &db_path, &|| false, &mut |_| {}).expect("build");
+    assert_eq!(dir_names(&dir), vec!["palisade.db".to_string()]);
+    let db = Database::open(&db_path).expect("open");
+    assert_eq!(db.lookup("Debian:12", "curl").expect("lookup").len(), 20);
+    assert!(db.lookup("Debian:12", "tar").expect("lookup").is_empty());
 }
 
 #[test]

@@ -1,6 +1,6 @@
 //! Command-line definitions and dispatch.
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use palisade_cvss::Severity;
 use std::io::{IsTerminal, Write};
@@ -196,14 +196,9 @@ pub struct SbomArgs {
 #[derive(Debug, Subcommand)]
 pub enum DbCommand {
     /// Build a database from OSV records: folders of .json files, .zip files (osv.dev's
-    /// all.zip per ecosystem) or single .json files.
-    Build {
-        /// OSV inputs.
-        #[arg(long = "osv", required = true, num_args = 1..)]
-        osv: Vec<PathBuf>,
-        #[command(flatten)]
-        db: DbArg,
-    },
+    /// all.zip per ecosystem), single .json files, or http(s) URLs of those files; once, or
+    /// again and again with --every.
+    Build(Box<crate::db::BuildArgs>),
     /// Show what a database holds.
     Info {
         #[command(flatten)]
@@ -227,7 +222,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::ScanJob(args) => Ok(crate::scanjob::run(&args)),
         Command::Operator(args) => crate::operator::run(&args),
-        Command::Db(DbCommand::Build { osv, db }) => db_build(&osv, &db.path()?),
+        Command::Db(DbCommand::Build(args)) => crate::db::run(&args),
         Command::Db(DbCommand::Info { db, json }) => db_info(&db.path()?, json),
         Command::BenchFloor { dir } => crate::floor::run(&dir),
         Command::Crds => {
@@ -298,7 +293,7 @@ fn write_stdout(data: &[u8]) -> std::io::Result<()> {
 }
 
 /// Writes next to the target and renames, so a report file is never half-written.
-fn write_atomically(path: &std::path::Path, data: &[u8]) -> Result<()> {
+pub(crate) fn write_atomically(path: &std::path::Path, data: &[u8]) -> Result<()> {
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -313,52 +308,6 @@ fn write_atomically(path: &std::path::Path, data: &[u8]) -> Result<()> {
     std::fs::write(&tmp, data).with_context(|| format!("writing {}", tmp.display()))?;
     std::fs::rename(&tmp, path)
         .with_context(|| format!("renaming {} to {}", tmp.display(), path.display()))
-}
-
-fn db_build(inputs: &[PathBuf], db: &std::path::Path) -> Result<ExitCode> {
-    for p in inputs {
-        if !p.exists() {
-            bail!("OSV input {} does not exist", p.display());
-        }
-    }
-    if let Some(parent) = db.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent)
-            .with_context(|| format!("creating the database folder {}", parent.display()))?;
-    }
-    let bar = crate::scan::progress_bar("records");
-    let stats = palisade_advisory::build(inputs, db, &mut |p| {
-        if let Some(b) = &bar {
-            b.set_length(p.total);
-            b.set_position(p.done);
-        }
-    })
-    .with_context(|| format!("building advisory database {}", db.display()))?;
-    if let Some(b) = bar {
-        b.finish_and_clear();
-    }
-    eprintln!(
-        "read {} records: {} ingested, {} unsupported ecosystem, {} withdrawn, {} invalid, {} duplicate ids",
-        stats.records_seen,
-        stats.ingested,
-        stats.skipped_unsupported,
-        stats.skipped_withdrawn,
-        stats.invalid,
-        stats.duplicates
-    );
-    for bad in &stats.invalid_examples {
-        eprintln!("  invalid: {}: {}", bad.origin, bad.reason);
-    }
-    for (eco, n) in &stats.records_by_ecosystem {
-        eprintln!("  {eco}: {n} records");
-    }
-    eprintln!(
-        "wrote {} ({} packages, {:.1} MiB) in {:.2} s",
-        db.display(),
-        stats.packages,
-        stats.db_size as f64 / 1048576.0,
-        stats.elapsed_secs
-    );
-    Ok(ExitCode::SUCCESS)
 }
 
 fn db_info(db: &std::path::Path, json: bool) -> Result<ExitCode> {

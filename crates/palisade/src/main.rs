@@ -1,11 +1,14 @@
 //! The `palisade` command line: argument parsing and wiring between the library crates.
 
 mod cli;
+mod db;
+mod download;
 mod floor;
 mod operator;
 mod sbom;
 mod scan;
 mod scanjob;
+mod stop;
 
 use clap::Parser;
 use std::process::ExitCode;
