@@ -292,7 +292,8 @@ fn write_stdout(data: &[u8]) -> std::io::Result<()> {
     }
 }
 
-/// Writes next to the target and renames, so a report file is never half-written.
+/// Writes next to the target and renames, so a report file is never half-written; on failure
+/// the temporary file is removed.
 pub(crate) fn write_atomically(path: &std::path::Path, data: &[u8]) -> Result<()> {
     let dir = path
         .parent()
@@ -305,9 +306,16 @@ pub(crate) fn write_atomically(path: &std::path::Path, data: &[u8]) -> Result<()
             .unwrap_or("report"),
         std::process::id()
     ));
-    std::fs::write(&tmp, data).with_context(|| format!("writing {}", tmp.display()))?;
-    std::fs::rename(&tmp, path)
-        .with_context(|| format!("renaming {} to {}", tmp.display(), path.display()))
+    let written = std::fs::write(&tmp, data)
+        .with_context(|| format!("writing {}", tmp.display()))
+        .and_then(|()| {
+            std::fs::rename(&tmp, path)
+                .with_context(|| format!("renaming {} to {}", tmp.display(), path.display()))
+        });
+    if written.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    written
 }
 
 fn db_info(db: &std::path::Path, json: bool) -> Result<ExitCode> {

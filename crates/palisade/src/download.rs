@@ -369,9 +369,14 @@ fn request_thread(
             .map(|v| v.trim().to_string())
             .filter(|v| !v.is_empty() && v.len() <= 1024)
     };
+    // A body the server compressed anyway (despite `identity`) reaches us decoded, so its
+    // announced length is not what we will count.
+    let encoded = header("content-encoding").is_some_and(|e| !e.eq_ignore_ascii_case("identity"));
     let head = Msg::Head {
         status: response.status().as_u16(),
-        content_length: header("content-length").and_then(|v| v.parse().ok()),
+        content_length: header("content-length")
+            .and_then(|v| v.parse().ok())
+            .filter(|_| !encoded),
         validators: Validators {
             etag: header("etag"),
             last_modified: header("last-modified"),
