@@ -289,6 +289,7 @@ fn a_database_built_from_urls_equals_one_built_from_the_same_files() {
         "build",
         "--osv",
         &url_a,
+        "--osv",
         &url_b,
         "--db",
         s(&remote_db),
