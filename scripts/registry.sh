@@ -64,7 +64,10 @@ start_one() {  # start_one NAME PORT
   if curl -s -o /dev/null --max-time 1 "http://$HOST:$port/v2/"; then
     die "port $port is already in use by something else"
   fi
-  docker-registry serve "$RDIR/$name.yml" >> "$RDIR/$name.log" 2>&1 &
+  # docker-registry reads REGISTRY_* variables as configuration overrides (REGISTRY_AUTH_PORT
+  # would become auth.port), so it starts without this script's own settings in its environment.
+  env -u REGISTRY_PORT -u REGISTRY_AUTH_PORT -u REGISTRY_DIR -u REGISTRY_USER -u REGISTRY_PASSWORD \
+    docker-registry serve "$RDIR/$name.yml" >> "$RDIR/$name.log" 2>&1 &
   echo $! > "$RDIR/$name.pid"
   for i in $(seq 100); do
     code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "http://$HOST:$port/v2/" || true)
