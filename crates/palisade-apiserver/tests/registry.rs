@@ -62,7 +62,14 @@ async fn start_registry(dir: &Path) -> Registry {
         ),
     )
     .expect("write registry config");
-    let child = tokio::process::Command::new(TOOLS[0])
+    let mut cmd = tokio::process::Command::new(TOOLS[0]);
+    // docker-registry reads REGISTRY_* variables as configuration overrides: start it without.
+    for (k, _) in std::env::vars_os() {
+        if k.to_string_lossy().starts_with("REGISTRY_") {
+            cmd.env_remove(k);
+        }
+    }
+    let child = cmd
         .arg("serve")
         .arg(&config)
         .stdout(Stdio::null())

@@ -70,7 +70,15 @@ impl Registry {
     }
 
     fn restart(&mut self) {
-        let child = Command::new("/usr/bin/docker-registry")
+        let mut cmd = Command::new("/usr/bin/docker-registry");
+        // docker-registry reads REGISTRY_* variables as configuration overrides (scripts/
+        // registry.sh's REGISTRY_AUTH_PORT would become auth.port): start it without them.
+        for (k, _) in std::env::vars_os() {
+            if k.to_string_lossy().starts_with("REGISTRY_") {
+                cmd.env_remove(k);
+            }
+        }
+        let child = cmd
             .arg("serve")
             .arg(&self.config)
             .stdout(Stdio::null())
