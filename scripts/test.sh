@@ -5,12 +5,14 @@
 # Steps: install missing apt packages (root) -> scripts/build-test-images.sh (cached in .work/images)
 #        -> scripts/registry.sh start + push -> cargo test --workspace [args]
 #        -> scripts/test-deploy.sh (Helm chart, RBAC, static manifests; with the binaries cargo test
-#           built) -> registries stopped on exit.
+#           built) -> scripts/test-image.sh (the container image, built with buildah, pushed to the
+#           local registry and scanned by Palisade) -> registries stopped on exit.
 # Env:
 #   PALISADE_TEST_IMAGES_DIR   where images are built/cached (default <repo>/.work/images)
 #   PALISADE_TEST_PROFILE      release (default) or debug
 #   PALISADE_TEST_NO_IMAGES=1  skip images and registries (unit tests only; image tests then skip)
 #   PALISADE_TEST_NO_DEPLOY=1  skip scripts/test-deploy.sh (it also does not run when -p selects crates)
+#   PALISADE_TEST_NO_IMAGE=1   skip scripts/test-image.sh (likewise; it needs the images' registry)
 # Exported to the tests:
 #   PALISADE_TEST_IMAGES, PALISADE_TEST_REGISTRY=127.0.0.1:5000, PALISADE_TEST_AUTH_REGISTRY=127.0.0.1:5001,
 #   PALISADE_TEST_AUTH_USER, PALISADE_TEST_AUTH_PASSWORD, PALISADE_TEST_AUTH_FILE (docker config.json),
@@ -27,7 +29,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 OUTDIR=${PALISADE_TEST_IMAGES_DIR:-$ROOT/.work/images}
 PROFILE=${PALISADE_TEST_PROFILE:-release}
-APT_PKGS=(debootstrap umoci skopeo docker-registry apache2-utils jq curl python3 ca-certificates)
+APT_PKGS=(debootstrap umoci skopeo docker-registry apache2-utils jq curl python3 ca-certificates buildah musl-tools binutils)
 
 say() { printf '[test.sh %s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
 die() { say "ERROR: $*"; exit 1; }
@@ -136,4 +138,19 @@ else
   BIN_DIR=$ROOT/target/$([ "$PROFILE" = debug ] && echo debug || echo release)
   PALISADE_BIN=$BIN_DIR/palisade PALISADE_APISERVER_BIN=$BIN_DIR/palisade-apiserver scripts/test-deploy.sh
   step_done "deploy tests" "$t"
+fi
+
+# ------------------------------------------------------------------ container image
+if [ "${PALISADE_TEST_NO_IMAGE:-0}" = 1 ] || [ "${PALISADE_TEST_NO_IMAGES:-0}" = 1 ]; then
+  say "PALISADE_TEST_NO_IMAGE(S)=1: scripts/test-image.sh NOT run"
+elif [ "${CARGO_ARGS[0]:-}" != --workspace ]; then
+  say "-p selects crates: scripts/test-image.sh NOT run (run it on its own)"
+else
+  t=$(date +%s)
+  if ! rustup target list --installed 2>/dev/null | grep -qx x86_64-unknown-linux-musl; then
+    say "rustup target add x86_64-unknown-linux-musl (the image's static binary)"
+    rustup target add x86_64-unknown-linux-musl
+  fi
+  PALISADE_BIN=$ROOT/target/$([ "$PROFILE" = debug ] && echo debug || echo release)/palisade scripts/test-image.sh
+  step_done "container image" "$t"
 fi
