@@ -21,7 +21,6 @@ use bytes::Bytes;
 use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper::{Method, Request, Response, StatusCode};
-use tokio::net::TcpListener;
 
 /// Severities in the order the anchor's summary lists them, with the label value it exports.
 pub const SEVERITIES: [&str; 5] = ["Critical", "High", "Medium", "Low", "Unknown"];
@@ -602,26 +601,11 @@ fn labels(pairs: &[(&str, &str)]) -> String {
 
 /// Serves `GET /metrics` on `addr` until the process ends; returns the bound address.
 pub async fn serve(addr: SocketAddr, metrics: Arc<Metrics>) -> std::io::Result<SocketAddr> {
-    let listener = TcpListener::bind(addr).await?;
-    let local = listener.local_addr()?;
-    tokio::spawn(async move {
-        loop {
-            let Ok((stream, _)) = listener.accept().await else {
-                continue;
-            };
-            let metrics = metrics.clone();
-            tokio::spawn(async move {
-                let service = hyper::service::service_fn(move |req: Request<Incoming>| {
-                    let metrics = metrics.clone();
-                    async move { Ok::<_, std::convert::Infallible>(handle(&req, &metrics)) }
-                });
-                let _ = hyper::server::conn::http1::Builder::new()
-                    .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
-                    .await;
-            });
-        }
-    });
-    Ok(local)
+    crate::server::listen(addr, move |req: Request<Incoming>| {
+        let r = handle(&req, &metrics);
+        async move { r }
+    })
+    .await
 }
 
 fn handle(req: &Request<Incoming>, metrics: &Metrics) -> Response<Full<Bytes>> {

@@ -157,6 +157,26 @@ struct Built {
     truncated: Option<(Owner, String)>,
 }
 
+impl Built {
+    /// The serialized object (stamped now) for a built `part`.
+    fn new(
+        kind: ReportKind,
+        d: &Desired,
+        img: &ImageKey,
+        part: reports::Part,
+        extra: Vec<(String, String)>,
+        truncated: Option<(Owner, String)>,
+    ) -> Result<Built, String> {
+        let (object, hash) = reports::report_object(kind, d, img, part, extra, &now_time());
+        let body = serde_json::to_vec(&object).map_err(|e| e.to_string())?;
+        Ok(Built {
+            body,
+            hash,
+            truncated,
+        })
+    }
+}
+
 type BuildFn = Box<dyn FnOnce() -> Result<Built, String> + Send>;
 
 /// One watch event, reduced to a key and a compact value (`None`: not of interest).
@@ -861,6 +881,9 @@ impl State {
     fn on_tick(&mut self) {
         let now = Instant::now();
         self.publish_metrics(now);
+        // Creates whose watch event never came (the namespace went, say) stop counting anyway.
+        self.created
+            .retain(|_, (_, at)| now.duration_since(*at) < CREATED_GRACE);
         // Scan timers: retries due, results overdue.
         let timeout = self.ctx.cfg.scan_job_timeout + Duration::from_secs(60);
         let mut overdue = Vec::new();
@@ -1505,20 +1528,7 @@ impl State {
                                 "VulnerabilityReport {name} keeps the {} most severe of {} findings to stay under {max} bytes; the summary counts all of them",
                                 t.kept, t.total))
                         });
-                        let (object, hash) = reports::report_object(
-                            ReportKind::Vulnerability,
-                            &d,
-                            &img,
-                            part,
-                            extra,
-                            &now_time(),
-                        );
-                        let body = serde_json::to_vec(&object).map_err(|e| e.to_string())?;
-                        Ok(Built {
-                            body,
-                            hash,
-                            truncated,
-                        })
+                        Built::new(ReportKind::Vulnerability, &d, &img, part, extra, truncated)
                     });
                     self.spawn_write(ReportKind::Vulnerability, key.clone(), build);
                 }
@@ -1550,20 +1560,7 @@ impl State {
                         t,
                         Some((&inv.bom_sha256, &inv.scanned_at)),
                     );
-                    let (object, hash) = reports::report_object(
-                        ReportKind::Sbom,
-                        &d,
-                        &img,
-                        part,
-                        extra,
-                        &now_time(),
-                    );
-                    let body = serde_json::to_vec(&object).map_err(|e| e.to_string())?;
-                    Ok(Built {
-                        body,
-                        hash,
-                        truncated,
-                    })
+                    Built::new(ReportKind::Sbom, &d, &img, part, extra, truncated)
                 });
                 self.spawn_write(ReportKind::Sbom, key.clone(), build);
             }

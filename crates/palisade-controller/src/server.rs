@@ -98,8 +98,15 @@ pub enum Delivery {
     },
 }
 
-/// Binds `addr` and serves until the runtime stops. Returns the bound address (port 0 picks one).
-pub async fn serve(addr: SocketAddr, shared: Arc<Shared>) -> std::io::Result<SocketAddr> {
+/// Binds `addr` and answers every request with `handler` until the runtime stops; returns the
+/// bound address (port 0 picks one). The one accept loop of the operator's three endpoints
+/// (results, probes, metrics): a failed accept (out of file descriptors, say) is logged and
+/// retried after a pause instead of spinning.
+pub(crate) async fn listen<F, Fut>(addr: SocketAddr, handler: F) -> std::io::Result<SocketAddr>
+where
+    F: Fn(Request<Incoming>) -> Fut + Clone + Send + Sync + 'static,
+    Fut: std::future::Future<Output = Response<Full<Bytes>>> + Send + 'static,
+{
     let listener = TcpListener::bind(addr).await?;
     let local = listener.local_addr()?;
     tokio::spawn(async move {
@@ -112,11 +119,11 @@ pub async fn serve(addr: SocketAddr, shared: Arc<Shared>) -> std::io::Result<Soc
                     continue;
                 }
             };
-            let shared = shared.clone();
+            let handler = handler.clone();
             tokio::spawn(async move {
                 let service = hyper::service::service_fn(move |req| {
-                    let shared = shared.clone();
-                    async move { Ok::<_, std::convert::Infallible>(handle(req, shared).await) }
+                    let handler = handler.clone();
+                    async move { Ok::<_, std::convert::Infallible>(handler(req).await) }
                 });
                 let io = hyper_util::rt::TokioIo::new(stream);
                 if let Err(e) = hyper::server::conn::http1::Builder::new()
@@ -129,6 +136,12 @@ pub async fn serve(addr: SocketAddr, shared: Arc<Shared>) -> std::io::Result<Soc
         }
     });
     Ok(local)
+}
+
+/// Binds `addr` and serves results and probes until the runtime stops. Returns the bound address
+/// (port 0 picks one).
+pub async fn serve(addr: SocketAddr, shared: Arc<Shared>) -> std::io::Result<SocketAddr> {
+    listen(addr, move |req| handle(req, shared.clone())).await
 }
 
 fn text(status: StatusCode, body: impl Into<String>) -> Response<Full<Bytes>> {
@@ -164,31 +177,12 @@ fn probe(method: &Method, path: &str, ready: &AtomicBool) -> Option<Response<Ful
 /// Serves the health probes alone on `addr` (they must answer before this replica leads and
 /// starts the operator loop); returns the bound address.
 pub async fn serve_health(addr: SocketAddr, ready: Arc<AtomicBool>) -> std::io::Result<SocketAddr> {
-    let listener = TcpListener::bind(addr).await?;
-    let local = listener.local_addr()?;
-    tokio::spawn(async move {
-        loop {
-            let Ok((stream, _)) = listener.accept().await else {
-                continue;
-            };
-            let ready = ready.clone();
-            tokio::spawn(async move {
-                let service = hyper::service::service_fn(move |req: Request<Incoming>| {
-                    let ready = ready.clone();
-                    async move {
-                        Ok::<_, std::convert::Infallible>(
-                            probe(req.method(), req.uri().path(), &ready)
-                                .unwrap_or_else(|| text(StatusCode::NOT_FOUND, "not found\n")),
-                        )
-                    }
-                });
-                let _ = hyper::server::conn::http1::Builder::new()
-                    .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
-                    .await;
-            });
-        }
-    });
-    Ok(local)
+    listen(addr, move |req: Request<Incoming>| {
+        let r = probe(req.method(), req.uri().path(), &ready)
+            .unwrap_or_else(|| text(StatusCode::NOT_FOUND, "not found\n"));
+        async move { r }
+    })
+    .await
 }
 
 async fn handle(req: Request<Incoming>, shared: Arc<Shared>) -> Response<Full<Bytes>> {
