@@ -99,6 +99,7 @@ mkdir -p "$OUT"
 BUILDAH=(buildah --root "$OUT/storage" --runroot "$OUT/run" --storage-driver vfs)
 LOCAL=localhost/palisade/palisade:$VERSION
 LABELS=()
+# shellcheck disable=SC2016  # the Containerfile's literal ${VERSION} etc. are what is replaced
 while IFS= read -r kv; do
   kv=${kv//'${VERSION}'/$VERSION}
   kv=${kv//'${REVISION}'/$REVISION}
