@@ -11,8 +11,13 @@
 use std::cmp::Ordering;
 
 pub mod deb;
+pub mod pep440;
+pub mod semver;
 
 pub use deb::{Deb, DebVersion};
+pub use pep440::{Pep440, Pep440Version};
+// `self::` because the crate's tests also see the external `semver` crate (the Cargo oracle).
+pub use self::semver::{GoVersion, Semver, SemverVersion, go_toolchain_semver};
 
 /// Longest slice of an offending input quoted in an error message. Inputs are hostile and may be
 /// megabytes long; the message only needs enough to recognise them.
@@ -76,7 +81,17 @@ pub trait VersionScheme: Send + Sync {
 }
 
 /// The single shared instance of the Debian scheme handed out by [`scheme_for_ecosystem`].
-static DEB: Deb = Deb;
+pub static DEB: Deb = Deb;
+
+/// The shared instance of the Python (PyPI) scheme, so callers can hand out
+/// `&'static dyn VersionScheme` without allocating.
+pub static PEP440: Pep440 = Pep440;
+
+/// The shared instance of the SemVer 2.0.0 scheme (npm, crates.io and OSV `SEMVER` ranges).
+pub static SEMVER: Semver = Semver;
+
+/// The shared instance of the Go module scheme (`golang.org/x/mod/semver` ordering).
+pub static GO: GoVersion = GoVersion;
 
 /// Picks the version scheme for an OSV `ecosystem` string such as `"Debian:12"` or
 /// `"Ubuntu:22.04:LTS"`.

@@ -1,0 +1,140 @@
+//! Checks every scheme against verdicts produced by its ecosystem's own tool.
+//!
+//! The TSV files under `tests/vectors/` are written by the generators in
+//! `scripts/version-vectors/` (Python's `packaging`, node-semver through npm, Go's
+//! `golang.org/x/mod/semver`); nothing in them is typed by hand. Pair files hold
+//! `A<TAB>B<TAB>verdict` lines, `*-invalid.tsv` files hold one string the tool rejects per line.
+//! Fields are escaped so that whitespace survives editors: `\\`, `\t`, `\n`, `\r`, `\s` (a space)
+//! and `\u{HEX}`.
+
+use std::cmp::Ordering;
+
+use palisade_version::{GO, PEP440, SEMVER, VersionScheme};
+
+/// Decodes one escaped field; panics on malformed escapes, which would be a generator bug.
+fn unescape(field: &str, line: usize) -> String {
+    let mut out = String::new();
+    let mut chars = field.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('\\') => out.push('\\'),
+            Some('t') => out.push('\t'),
+            Some('n') => out.push('\n'),
+            Some('r') => out.push('\r'),
+            Some('s') => out.push(' '),
+            Some('u') => {
+                assert_eq!(chars.next(), Some('{'), "line {line}: bad \\u escape");
+                let hex: String = chars.by_ref().take_while(|&c| c != '}').collect();
+                let code = u32::from_str_radix(&hex, 16)
+                    .unwrap_or_else(|e| panic!("line {line}: bad \\u{{{hex}}}: {e}"));
+                out.push(char::from_u32(code).unwrap_or_else(|| panic!("line {line}: {code:x}")));
+            }
+            other => panic!("line {line}: unknown escape {other:?}"),
+        }
+    }
+    out
+}
+
+/// The data lines of a vector file (comments and blank lines dropped), with line numbers.
+fn data_lines(text: &str) -> impl Iterator<Item = (usize, &str)> {
+    text.lines()
+        .enumerate()
+        .map(|(i, l)| (i + 1, l))
+        .filter(|(_, l)| !l.is_empty() && !l.starts_with('#'))
+}
+
+/// Checks every pair in both directions and returns how many pairs there were.
+fn check_pairs(scheme: &dyn VersionScheme, file: &str, text: &str) -> usize {
+    let mut failures = Vec::new();
+    let mut count = 0;
+    for (line, l) in data_lines(text) {
+        let fields: Vec<&str> = l.split('\t').collect();
+        let [a, b, verdict] = fields[..] else {
+            panic!("{file}:{line}: expected 3 tab-separated fields, got {l:?}");
+        };
+        let (a, b) = (unescape(a, line), unescape(b, line));
+        let want = match verdict {
+            "<" => Ordering::Less,
+            "=" => Ordering::Equal,
+            ">" => Ordering::Greater,
+            other => panic!("{file}:{line}: verdict {other:?}"),
+        };
+        count += 1;
+        let forward = scheme.compare(&a, &b);
+        let backward = scheme.compare(&b, &a);
+        if forward != Ok(want) || backward != Ok(want.reverse()) {
+            failures.push(format!(
+                "{file}:{line}: {a:?} vs {b:?}: tool says {want:?}, got {forward:?} / reversed \
+                 {backward:?}"
+            ));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {count} pairs disagree:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    count
+}
+
+/// Checks that every string the tool rejects is rejected here too.
+fn check_invalid(scheme: &dyn VersionScheme, file: &str, text: &str) -> usize {
+    let mut accepted = Vec::new();
+    let mut count = 0;
+    for (line, l) in data_lines(text) {
+        let s = unescape(l, line);
+        count += 1;
+        if scheme.validate(&s).is_ok() {
+            accepted.push(format!("{file}:{line}: {s:?}"));
+        }
+        assert!(scheme.compare(&s, &s).is_err(), "{file}:{line}: {s:?}");
+    }
+    assert!(
+        accepted.is_empty(),
+        "{} strings the tool rejects were accepted:\n{}",
+        accepted.len(),
+        accepted.join("\n")
+    );
+    count
+}
+
+#[test]
+fn pep440_matches_packaging() {
+    let pairs = check_pairs(&PEP440, "pep440.tsv", include_str!("vectors/pep440.tsv"));
+    assert!(pairs >= 300, "only {pairs} pairs");
+    let invalid = check_invalid(
+        &PEP440,
+        "pep440-invalid.tsv",
+        include_str!("vectors/pep440-invalid.tsv"),
+    );
+    assert!(invalid >= 50, "only {invalid} invalid strings");
+}
+
+#[test]
+fn semver_matches_node_semver() {
+    let pairs = check_pairs(&SEMVER, "semver.tsv", include_str!("vectors/semver.tsv"));
+    assert!(pairs >= 300, "only {pairs} pairs");
+    let invalid = check_invalid(
+        &SEMVER,
+        "semver-invalid.tsv",
+        include_str!("vectors/semver-invalid.tsv"),
+    );
+    assert!(invalid >= 50, "only {invalid} invalid strings");
+}
+
+#[test]
+fn go_matches_x_mod_semver() {
+    let pairs = check_pairs(&GO, "go.tsv", include_str!("vectors/go.tsv"));
+    assert!(pairs >= 300, "only {pairs} pairs");
+    let invalid = check_invalid(
+        &GO,
+        "go-invalid.tsv",
+        include_str!("vectors/go-invalid.tsv"),
+    );
+    assert!(invalid >= 50, "only {invalid} invalid strings");
+}

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Regenerates crates/palisade-version/tests/vectors/*.tsv with each ecosystem's own tool:
+# Python's packaging (PEP 440), node-semver from npm (SemVer) and golang.org/x/mod/semver (Go).
+# Tools are installed under .work/ (git-ignored); Go's package comes from Debian.
+# Usage, from anywhere: scripts/version-vectors/run.sh
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+here="$root/scripts/version-vectors"
+work="$root/.work"
+mkdir -p "$work"
+
+# PEP 440: packaging in a virtualenv.
+if [ ! -x "$work/vv-venv/bin/python" ]; then
+    python3 -m venv "$work/vv-venv"
+fi
+"$work/vv-venv/bin/pip" install --quiet packaging
+"$work/vv-venv/bin/python" "$here/pep440.py"
+
+# SemVer: node-semver, the parser npm itself uses.
+if [ ! -d "$work/vv-node/node_modules/semver" ]; then
+    mkdir -p "$work/vv-node"
+    (cd "$work/vv-node" && { [ -f package.json ] || npm init -y >/dev/null; } && npm install --silent semver)
+fi
+NODE_PATH="$work/vv-node/node_modules" node "$here/semver-npm.js"
+
+# Go: golang.org/x/mod/semver from Debian's source package, built in GOPATH mode (no downloads).
+if [ ! -f /usr/share/gocode/src/golang.org/x/mod/semver/semver.go ]; then
+    apt-get install -y golang-golang-x-mod-dev >/dev/null
+fi
+XMOD_VERSION="$(dpkg-query -W -f='${Version}' golang-golang-x-mod-dev)" \
+    GO111MODULE=off GOPATH=/usr/share/gocode GOPROXY=off GOFLAGS= \
+    go run "$here/go/main.go"
