@@ -1,7 +1,8 @@
 //! Ecosystem names: how records' ecosystems map to store keys, and which ones we ingest.
 //!
-//! The store itself is ecosystem-agnostic (keys are plain strings), so widening support later
-//! means changing [`is_supported_ecosystem`] only, plus a version scheme in `palisade-version`.
+//! The store itself is ecosystem-agnostic (keys are plain strings). Which ecosystems exist, and
+//! how their package names are spelled, is the ecosystem table's business
+//! (`palisade-ecosystem`); this module only applies it.
 
 /// Maps an OSV ecosystem string to the key the store and the matcher use.
 ///
@@ -20,12 +21,27 @@ pub fn normalize_ecosystem(ecosystem: &str) -> String {
     eco.to_string()
 }
 
-/// Whether records for this (normalised) ecosystem are ingested by this version of Palisade.
-///
-/// Only ecosystems that we can both detect in images and compare versions for are accepted;
-/// anything else would just make the database bigger without ever matching.
+/// Whether records for this (normalised) ecosystem are ingested: every ecosystem of the table,
+/// including those whose matching is not implemented yet, so a database built today already
+/// serves the analyzers of tomorrow. Language ecosystems have no release suffix; distribution
+/// records always name their release.
 pub fn is_supported_ecosystem(normalized: &str) -> bool {
-    normalized == "Debian" || normalized.starts_with("Debian:") || normalized.starts_with("Ubuntu:")
+    use palisade_ecosystem::{Ecosystem, Matching};
+    match Ecosystem::from_osv(normalized) {
+        Some(e) => match e.matching() {
+            Matching::SourcePackage => normalized.contains(':') || normalized == "Debian",
+            Matching::Package => normalized == e.osv_name(),
+        },
+        None => false,
+    }
+}
+
+/// A package name as the store keys it: the ecosystem's canonical spelling (PEP 503 for PyPI).
+pub fn normalize_package(ecosystem: &str, name: &str) -> String {
+    match palisade_ecosystem::Ecosystem::from_osv(ecosystem) {
+        Some(e) => e.normalize_name(name),
+        None => name.to_string(),
+    }
 }
 
 #[cfg(test)]
@@ -49,8 +65,13 @@ mod tests {
         assert!(is_supported_ecosystem("Debian:12"));
         assert!(is_supported_ecosystem("Ubuntu:22.04"));
         assert!(is_supported_ecosystem("Ubuntu:Pro:18.04:LTS"));
-        assert!(!is_supported_ecosystem("npm"));
-        assert!(!is_supported_ecosystem("AlmaLinux:9"));
+        assert!(is_supported_ecosystem("npm"));
+        assert!(is_supported_ecosystem("PyPI"));
+        assert!(is_supported_ecosystem("AlmaLinux:9"));
+        assert!(is_supported_ecosystem("Alpine:v3.11"));
+        assert!(is_supported_ecosystem("crates.io"));
+        assert!(!is_supported_ecosystem("npm:extra"));
+        assert!(!is_supported_ecosystem("Hex"));
         assert!(!is_supported_ecosystem("Debianish"));
         assert!(!is_supported_ecosystem(""));
     }

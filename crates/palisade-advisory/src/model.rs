@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::cvss::{Severity, parse_and_score};
-use crate::ecosystem::normalize_ecosystem;
+use crate::ecosystem::{normalize_ecosystem, normalize_package};
 use crate::osv::{OsvAffected, OsvEvent, OsvRange, OsvRecord, OsvSeverity};
 
 /// Longest title we keep; long enough for a sentence, short enough for a table cell.
@@ -194,10 +194,8 @@ pub(crate) fn convert(rec: OsvRecord, supported: &dyn Fn(&str) -> bool) -> Conve
         let Some(entry) = convert_affected(&id, name, affected) else {
             continue;
         };
-        packages
-            .entry((eco, name.to_string()))
-            .or_default()
-            .push(entry);
+        let name = normalize_package(&eco, name);
+        packages.entry((eco, name)).or_default().push(entry);
         kept_affected.push(affected);
     }
     if packages.is_empty() {

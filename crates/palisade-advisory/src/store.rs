@@ -18,7 +18,7 @@ use crate::model::{AffectedEntry, VulnRecord};
 
 /// Version of the on-disk format. Bump on any change to tables, keys or encoded structs;
 /// opening a file with another version fails with a "rebuild" message instead of misreading it.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 pub(crate) const AFFECTED: TableDefinition<&[u8], &[u8]> = TableDefinition::new("affected");
 pub(crate) const VULNS: TableDefinition<&str, &[u8]> = TableDefinition::new("vulns");
@@ -117,7 +117,9 @@ impl Database {
         ecosystem: &str,
         package: &str,
     ) -> Result<Vec<AffectedEntry>, AdvisoryError> {
-        let key = package_key(&normalize_ecosystem(ecosystem), package);
+        let ecosystem = normalize_ecosystem(ecosystem);
+        let package = crate::ecosystem::normalize_package(&ecosystem, package);
+        let key = package_key(&ecosystem, &package);
         let txn = self.db.begin_read().map_err(|e| self.store_err(e))?;
         let table = txn.open_table(AFFECTED).map_err(|e| self.store_err(e))?;
         let Some(value) = table.get(key.as_slice()).map_err(|e| self.store_err(e))? else {

@@ -281,8 +281,15 @@ async fn accept_result(
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
         .to_owned();
+    let format = req
+        .headers()
+        .get(transport::HEADER_INVENTORY_FORMAT)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
     let rejected = |status: StatusCode, message: String| (status, message);
     let outcome: Result<ScanOutput, (StatusCode, String)> = async {
+        transport::check_inventory_format(format.as_deref())
+            .map_err(|m| rejected(StatusCode::BAD_REQUEST, m))?;
         if encoding != transport::RESULT_CONTENT_ENCODING {
             return Err(rejected(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,

@@ -9,6 +9,7 @@ use serde::Deserialize;
 
 use crate::ImageError;
 use crate::auth::{Credentials, resolve_credentials};
+use crate::cache::LayerCache;
 use crate::digest::{sha256_digest, validate_digest};
 use crate::layer::{
     DEFAULT_MAX_LAYER_BYTES, DEFAULT_MAX_LAYER_ENTRIES, LayerRead, LayerSpec, read_layer_with,
@@ -47,6 +48,8 @@ pub struct PullOptions {
     pub user_agent: String,
     /// Layer-reading threads; `None` means the number of CPUs.
     pub threads: Option<usize>,
+    /// Where layer results are cached by digest; `None` reads every layer.
+    pub cache: Option<LayerCache>,
 }
 
 impl Default for PullOptions {
@@ -61,6 +64,7 @@ impl Default for PullOptions {
             max_layer_entries: DEFAULT_MAX_LAYER_ENTRIES,
             user_agent: default_user_agent(),
             threads: None,
+            cache: None,
         }
     }
 }
@@ -284,6 +288,7 @@ fn read_layers(
     let threads = opts.threads.unwrap_or(cpus).clamp(1, n);
     let next = AtomicUsize::new(0);
     let failed = AtomicBool::new(false);
+    let cached = AtomicUsize::new(0);
     let read_one = |i: usize| -> Result<LayerRead, ImageError> {
         let layer = &plan.layers[i];
         let name = layer.digest.as_deref().unwrap_or(&layer.key);
@@ -301,9 +306,32 @@ fn read_layers(
             max_bytes: opts.max_layer_bytes,
             max_entries: opts.max_layer_entries,
         };
+        // Registry and OCI layers are keyed by their blob digest, docker-archive layers by the
+        // diff_id they are verified against: either way a key names verified content.
+        let key = opts.cache.as_ref().and_then(|c| {
+            let id = layer
+                .digest
+                .as_deref()
+                .or(diff_ids.get(i).map(String::as_str))?;
+            Some((
+                c,
+                LayerCache::key(id, &interest.fingerprint(), &opts.limits),
+            ))
+        });
+        if let Some((cache, key)) = &key
+            && let Some(hit) = cache.get(key)
+        {
+            tracing::debug!(layer = name, "layer result from the cache");
+            cached.fetch_add(1, Ordering::Relaxed);
+            return Ok(hit);
+        }
         let blob = plan.store.open(&layer.key)?;
         tracing::debug!(layer = name, size = ?blob.size, "reading layer");
-        read_layer_with(blob.reader, &spec, interest, &opts.limits)
+        let read = read_layer_with(blob.reader, &spec, interest, &opts.limits)?;
+        if let Some((cache, key)) = &key {
+            cache.put(key, &read);
+        }
+        Ok(read)
     };
     let mut results: Vec<Option<Result<LayerRead, ImageError>>> = (0..n).map(|_| None).collect();
     std::thread::scope(|s| {
@@ -354,6 +382,14 @@ fn read_layers(
                 });
             }
         }
+    }
+    let hits = cached.load(Ordering::Relaxed);
+    if hits > 0 {
+        tracing::info!(
+            layers = n,
+            cached = hits,
+            "layer results reused from the cache"
+        );
     }
     Ok(out)
 }

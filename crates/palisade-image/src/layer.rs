@@ -8,7 +8,7 @@
 
 use std::io::{self, BufReader, Read};
 
-use palisade_vfs::{Interest, LayerChanges, Limits, VfsError, normalize};
+use palisade_vfs::{EntryMeta, Interest, LayerChanges, Limits, VfsError, normalize};
 
 use crate::ImageError;
 use crate::digest::{HashingReader, drain, validate_digest};
@@ -390,6 +390,22 @@ fn walk<R: Read>(
         match kind {
             tar::EntryType::Regular | tar::EntryType::Continuous | tar::EntryType::GNUSparse => {
                 if !interest.wants_file(&path) {
+                    let meta = EntryMeta {
+                        path: &path,
+                        size: entry.size(),
+                        executable: entry.header().mode().is_ok_and(|m| m & 0o111 != 0),
+                    };
+                    if interest.wants_summary(&meta) {
+                        let size = meta.size;
+                        let summary = {
+                            let mut content = (&mut entry).take(size);
+                            interest.summarize(&meta, &mut content)?
+                        };
+                        changes
+                            .check_summary(&path, summary.len() as u64, limits)
+                            .map_err(WalkError::Vfs)?;
+                        changes.add_summary(path, summary);
+                    }
                     continue;
                 }
                 let size = entry.size();

@@ -15,6 +15,7 @@
 #![warn(missing_docs)]
 
 mod auth;
+mod cache;
 mod digest;
 mod error;
 mod image;
@@ -33,6 +34,7 @@ pub use auth::{
     credentials_from_env, credentials_from_file, default_docker_config_path, docker_config_files,
     normalize_registry_host, parse_www_authenticate, resolve_credentials,
 };
+pub use cache::LayerCache;
 pub use digest::{sha256_digest, validate_digest};
 pub use error::ImageError;
 pub use image::{Image, ImageMetadata, LayerInfo, PullOptions, read_image, read_image_str};

@@ -1,6 +1,7 @@
 //! The dpkg database: `var/lib/dpkg/status` and distroless `var/lib/dpkg/status.d/*`.
 
-use crate::{Package, PackageKind};
+use crate::Package;
+use palisade_ecosystem::{Ecosystem, PackageType, types};
 
 /// Why a dpkg control file could not be read.
 #[derive(Debug, thiserror::Error)]
@@ -126,8 +127,9 @@ fn finish(p: Paragraph<'_>, path: &str, out: &mut Vec<Package>) -> Result<(), Dp
         arch: p.arch.unwrap_or_default().to_string(),
         source_name,
         source_version,
-        kind: PackageKind::Deb,
-        db_path: path.to_string(),
+        ecosystem: Ecosystem::DEBIAN,
+        kind: PackageType::of(&types::DPKG),
+        path: path.to_string(),
     });
     Ok(())
 }
@@ -198,7 +200,7 @@ Source: bash (5.2.15-2)
         let d = "Package: base-files\nVersion: 12.4+deb12u8\nArchitecture: amd64\r\n\r\n";
         let pkgs = parse_status(d.as_bytes(), "var/lib/dpkg/status.d/base").unwrap();
         assert_eq!(pkgs.len(), 1);
-        assert_eq!(pkgs[0].db_path, "var/lib/dpkg/status.d/base");
+        assert_eq!(pkgs[0].path, "var/lib/dpkg/status.d/base");
     }
 
     #[test]

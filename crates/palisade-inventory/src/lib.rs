@@ -1,44 +1,92 @@
-//! Finds the operating system and the installed packages in an image's file tree.
+//! Finds the operating system and every package in an image's file tree.
 //!
-//! Analyzers declare the paths they read through [`interest`], so the layer walker keeps only
-//! those files; [`analyze`] then reads the merged [`FileTree`]. Splitting the two keeps the layer
-//! walk a single pass whatever the number of analyzers.
+//! Two kinds of analyzers share one layer walk ([`interest`]):
+//! - whole-file OS analyzers (os-release, the dpkg database) keep a few small files in the
+//!   merged [`FileTree`] and read them together once all layers are applied ([`analyze`]);
+//! - streaming [`FileAnalyzer`]s (lockfiles, installed language metadata, binaries) read each
+//!   wanted file once as it streams past and leave a summary of its packages at its path.
+//!
+//! [`analyze`] then merges both: OS packages, plus every summarised package that no OS
+//! package owns (a Python module installed by `python3-six` is reported once, as the Debian
+//! package, as Trivy does).
 
+mod analyzer;
 mod dpkg;
+pub mod lang;
 mod os;
 
+pub use analyzer::{AnalyzeError, Analyzers, FileAnalyzer, FileInfo, FileSummary, read_bounded};
 pub use dpkg::{DpkgError, parse_status};
 pub use os::{OsFamily, OsInfo, detect_os};
+pub use palisade_ecosystem::types as package_types;
+pub use palisade_ecosystem::{Class, Ecosystem, PackageType, Target};
+
+use std::collections::BTreeSet;
 
 use palisade_vfs::{FileTree, PathInterest};
 use serde::{Deserialize, Serialize};
 
-/// Where a package record came from; decides which version scheme and advisory keys apply.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum PackageKind {
-    /// A Debian/Ubuntu binary package from the dpkg database.
-    Deb,
-}
-
-/// One installed package. Advisories for Debian and Ubuntu are keyed by source package, so the
-/// source name and version are always filled (with the binary's own when dpkg records none).
+/// One package, from any ecosystem.
+///
+/// Distribution advisories are keyed by source package, so for OS packages the source name and
+/// version are always filled (with the binary's own when dpkg records none). Language packages
+/// have no source package and no architecture: those fields stay empty.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct Package {
-    /// Binary package name, e.g. `libssl3`.
+    /// Package name as its ecosystem writes it, e.g. `libssl3`, `Django`, `golang.org/x/text`.
     pub name: String,
-    /// Installed binary version, e.g. `3.0.15-1~deb12u1`.
+    /// Installed version, e.g. `3.0.15-1~deb12u1`, `3.2.0`, `v0.3.7`.
     pub version: String,
-    /// dpkg architecture, e.g. `amd64` or `all`.
+    /// dpkg architecture, e.g. `amd64` or `all`; empty for language packages.
+    #[serde(default)]
     pub arch: String,
-    /// Source package name, e.g. `openssl`.
+    /// Source package name, e.g. `openssl`; empty for language packages.
+    #[serde(default)]
     pub source_name: String,
     /// Source package version; differs from `version` for binNMUs and some multi-binary sources.
+    #[serde(default)]
     pub source_version: String,
-    /// The package database it was read from.
-    pub kind: PackageKind,
-    /// The file in the image that recorded it, e.g. `var/lib/dpkg/status`.
-    pub db_path: String,
+    /// The ecosystem whose advisories apply.
+    pub ecosystem: Ecosystem,
+    /// Where it was found (dpkg database, installed metadata, lockfile, binary): decides the
+    /// report result it appears in.
+    pub kind: PackageType,
+    /// The file in the image that recorded it, e.g. `var/lib/dpkg/status`,
+    /// `usr/lib/python3/site-packages/six-1.16.0.dist-info/METADATA`, `usr/local/bin/app`.
+    pub path: String,
+}
+
+impl Package {
+    /// A language package: no architecture or source package; the ecosystem is its type's.
+    pub fn lang(kind: PackageType, name: &str, version: &str, path: &str) -> Package {
+        Package {
+            name: name.to_string(),
+            version: version.to_string(),
+            arch: String::new(),
+            source_name: String::new(),
+            source_version: String::new(),
+            // Every language type row names its ecosystem (a test of the table checks it);
+            // PyPI is only the never-taken fallback.
+            ecosystem: kind.row().ecosystem.unwrap_or(Ecosystem::PYPI),
+            kind,
+            path: path.to_string(),
+        }
+    }
+
+    /// The application it belongs to: the lockfile or binary that names it, or, for packages
+    /// installed into a shared folder, that folder (`…/site-packages`, `…/node_modules`).
+    pub fn application(&self) -> &str {
+        match self.kind.target() {
+            Target::Aggregate(_) => {
+                let marker = ["/site-packages/", "/dist-packages/", "node_modules/"]
+                    .iter()
+                    .filter_map(|m| self.path.rfind(m).map(|i| i + m.len() - 1))
+                    .max();
+                marker.map_or(self.path.as_str(), |i| &self.path[..i])
+            }
+            _ => &self.path,
+        }
+    }
 }
 
 /// What an image contains, as far as vulnerability matching is concerned.
@@ -46,8 +94,11 @@ pub struct Package {
 pub struct Inventory {
     /// The detected operating system, if any.
     pub os: Option<OsInfo>,
-    /// Installed OS packages, sorted by name, version and architecture.
+    /// Every package: OS packages first, then language packages, each group sorted.
     pub packages: Vec<Package>,
+    /// Files that could not be analysed, each naming the file and the reason.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 /// Why an image's files could not be analysed.
@@ -65,14 +116,29 @@ pub enum InventoryError {
 const DPKG_STATUS: &str = "var/lib/dpkg/status";
 const DPKG_STATUS_D: &str = "var/lib/dpkg/status.d";
 
-/// Every path the analyzers of this crate read.
-pub fn interest() -> PathInterest {
+/// The whole-file paths of the OS analyzers.
+fn os_paths() -> PathInterest {
     os::interest().file(DPKG_STATUS).dir(DPKG_STATUS_D)
+}
+
+/// What a scan reads: the OS analyzers' files plus every streaming analyzer of
+/// [`lang::ANALYZERS`].
+pub fn interest() -> Analyzers {
+    Analyzers::new(os_paths(), lang::ANALYZERS.to_vec())
+}
+
+/// OS packages only: for callers that want Debian-era behaviour (and the tests of it).
+pub fn os_interest() -> Analyzers {
+    Analyzers::new(os_paths(), Vec::new())
 }
 
 /// Reads the OS and packages from a merged file tree.
 pub fn analyze(tree: &FileTree) -> Result<Inventory, InventoryError> {
     let os = detect_os(tree);
+    let os_ecosystem = match os.as_ref().map(|o| o.family) {
+        Some(OsFamily::Ubuntu) => Ecosystem::UBUNTU,
+        _ => Ecosystem::DEBIAN,
+    };
     let mut packages = Vec::new();
     if let Some(data) = tree.read(DPKG_STATUS) {
         packages.extend(parse_status(data, DPKG_STATUS).map_err(|source| {
@@ -96,7 +162,46 @@ pub fn analyze(tree: &FileTree) -> Result<Inventory, InventoryError> {
             })?,
         );
     }
+    for p in &mut packages {
+        p.ecosystem = os_ecosystem;
+    }
     packages.sort();
     packages.dedup();
-    Ok(Inventory { os, packages })
+    let (lang, warnings) = summarised_packages(tree);
+    packages.extend(lang);
+    Ok(Inventory {
+        os,
+        packages,
+        warnings,
+    })
+}
+
+/// The packages of every summarised file that no OS package owns, sorted, and the warnings of
+/// every file still visible in the merged tree.
+fn summarised_packages(tree: &FileTree) -> (Vec<Package>, Vec<String>) {
+    let mut owned: BTreeSet<String> = BTreeSet::new();
+    let mut files = Vec::new();
+    let mut warnings = Vec::new();
+    for (path, bytes) in tree.summaries() {
+        let Some(summary) = FileSummary::decode(bytes) else {
+            warnings.push(format!("{path}: unreadable analyzer summary (ignored)"));
+            continue;
+        };
+        owned.extend(summary.owned.iter().cloned());
+        warnings.extend(summary.warnings.iter().cloned());
+        files.push((path.to_string(), summary.packages));
+    }
+    let mut out = Vec::new();
+    for (path, pkgs) in files {
+        if owned.contains(&path) {
+            tracing::debug!(%path, "owned by an OS package; its language packages are not listed");
+            continue;
+        }
+        out.extend(pkgs);
+    }
+    out.sort_by(|a, b| {
+        (a.kind, &a.path, &a.name, &a.version).cmp(&(b.kind, &b.path, &b.name, &b.version))
+    });
+    out.dedup();
+    (out, warnings)
 }

@@ -84,14 +84,23 @@ impl OsInfo {
     }
 
     /// The OSV ecosystem that holds this release's advisories, such as `Debian:12`, `Ubuntu:22.04`
-    /// or `Alpine:v3.20`; `None` for families whose advisories are not matched yet.
+    /// or `Alpine:v3.20`; `None` for families that are not in the ecosystem table yet.
     pub fn ecosystem(&self) -> Option<String> {
-        match self.family {
-            OsFamily::Debian => Some(format!("Debian:{}", self.major())),
-            OsFamily::Ubuntu => Some(format!("Ubuntu:{}", self.version)),
-            OsFamily::Alpine => Some(format!("Alpine:v{}", self.minor_pair())),
-            _ => None,
-        }
+        let (row, release) = match self.family {
+            OsFamily::Debian => (&palisade_ecosystem::rows::DEBIAN, self.major().to_string()),
+            OsFamily::Ubuntu => (&palisade_ecosystem::rows::UBUNTU, self.version.clone()),
+            OsFamily::Alpine => (
+                &palisade_ecosystem::rows::ALPINE,
+                format!("v{}", self.minor_pair()),
+            ),
+            OsFamily::Alma => (
+                &palisade_ecosystem::rows::ALMALINUX,
+                self.major().to_string(),
+            ),
+            OsFamily::Rocky => (&palisade_ecosystem::rows::ROCKY, self.major().to_string()),
+            _ => return None,
+        };
+        Some(palisade_ecosystem::Ecosystem::of(row).store_key(Some(&release)))
     }
 
     fn major(&self) -> &str {

@@ -1,10 +1,11 @@
 //! Matches an inventory against the advisory database.
 //!
-//! For every installed package we read the advisory entries of its *source* package in the
-//! image's ecosystem (Debian and Ubuntu advisories are keyed by source, and the source version
-//! is what they compare against, so binNMUs such as `1.2-3+b1` built from `1.2-3` match
-//! correctly), evaluate each entry's OSV ranges with the ecosystem's version scheme
-//! ([`evaluate_range`]), and turn hits into [`Finding`]s for the report.
+//! For every package we read the advisory entries its ecosystem's row points at: for
+//! distributions, those of its *source* package in the image's release (Debian and Ubuntu
+//! advisories are keyed by source, and the source version is what they compare against, so
+//! binNMUs such as `1.2-3+b1` built from `1.2-3` match correctly); for language ecosystems,
+//! those of its normalised name. Each entry's OSV ranges are evaluated with the ecosystem's
+//! version scheme ([`evaluate_range`]), and hits become [`Finding`]s for the report.
 //!
 //! Bad advisory data never fails a scan: a range whose versions cannot be parsed is skipped with
 //! a warning naming the vulnerability, package and version. Only database read errors are fatal.
@@ -18,7 +19,8 @@ use std::collections::{BTreeSet, HashMap};
 
 use palisade_advisory::{AdvisoryError, AffectedEntry, Database, RangeKind, VulnRecord};
 use palisade_cvss::Severity;
-use palisade_inventory::{Inventory, Package};
+use palisade_ecosystem::Matching;
+use palisade_inventory::{Ecosystem, Inventory, Package, PackageType};
 use palisade_version::VersionScheme;
 use serde::Serialize;
 
@@ -49,6 +51,12 @@ pub struct Finding {
     pub installed_version: String,
     /// The source version the advisory was compared against.
     pub source_version: String,
+    /// The package's ecosystem.
+    pub ecosystem: Ecosystem,
+    /// Where the package was found (its report result).
+    pub kind: PackageType,
+    /// The file that recorded the package.
+    pub path: String,
     /// The first version (of the source package) without the vulnerability, if known.
     pub fixed_version: Option<String>,
     /// Qualitative severity from the advisory database.
@@ -95,52 +103,62 @@ pub enum MatchError {
     },
 }
 
-/// Finds every vulnerability affecting the packages of `inv`.
+/// Finds every vulnerability affecting the packages of `inv`, whatever their ecosystems.
 ///
-/// The ecosystem comes from the detected OS ([`palisade_inventory::OsInfo::ecosystem`]); there
-/// is deliberately no fallback to other releases (a `Debian:11` advisory says nothing about
-/// Debian 12). With no detected OS, or an ecosystem without a version scheme, nothing can be
-/// matched: a warning is logged and the result is empty.
+/// Each package is looked up the way its ecosystem's row says ([`Matching`]):
+/// - distribution packages through their *source* package in the detected OS release
+///   (`Debian:12`); there is deliberately no fallback to other releases, and with no detected OS
+///   they are not matched;
+/// - language packages by their normalised name in the ecosystem (`PyPI`, `npm`, …).
 ///
-/// One finding is produced per (vulnerability, binary package name, installed version), so each
-/// binary built from an affected source gets its own finding, as in Trivy; identical binaries of
-/// several architectures collapse into one. The result is sorted by package name, severity
-/// (highest first), vulnerability id and installed version.
+/// Versions are compared with the ecosystem's [`VersionScheme`]; packages of ecosystems whose
+/// scheme is not implemented yet are skipped with one warning per ecosystem.
+///
+/// One finding is produced per (vulnerability, package type, path, name, installed version), so
+/// each binary built from an affected source gets its own finding, as in Trivy, and the same
+/// library in two lockfiles is reported in both; identical binaries of several architectures
+/// collapse into one. The result is sorted by package name, severity (highest first),
+/// vulnerability id and installed version.
 pub fn match_inventory(db: &Database, inv: &Inventory) -> Result<Vec<Finding>, MatchError> {
-    let Some(ecosystem) = inv.os.as_ref().and_then(|os| os.ecosystem()) else {
-        tracing::warn!("no supported operating system detected; OS packages not matched");
-        return Ok(Vec::new());
-    };
-    let Some(scheme) = palisade_version::scheme_for_ecosystem(&ecosystem) else {
-        tracing::warn!(%ecosystem, "no version scheme for this ecosystem; OS packages not matched");
-        return Ok(Vec::new());
-    };
-
-    let mut entries_by_source: HashMap<String, Vec<AffectedEntry>> = HashMap::new();
-    let mut verdicts: HashMap<(String, String), Vec<Hit>> = HashMap::new();
+    let os_key = inv.os.as_ref().and_then(|os| os.ecosystem());
+    let mut entries_by_key: HashMap<(String, String), Vec<AffectedEntry>> = HashMap::new();
+    let mut verdicts: HashMap<(String, String, String), Vec<Hit>> = HashMap::new();
     let mut vulns: HashMap<String, Option<VulnRecord>> = HashMap::new();
     let mut findings = Vec::new();
-    let mut emitted: BTreeSet<(String, String, String)> = BTreeSet::new();
+    let mut emitted: BTreeSet<(String, PackageType, String, String, String)> = BTreeSet::new();
+    let mut unmatched: BTreeSet<Ecosystem> = BTreeSet::new();
 
     for pkg in &inv.packages {
-        let (source_name, source_version) = source_of(pkg);
-        if !entries_by_source.contains_key(source_name) {
-            let entries =
-                db.lookup(&ecosystem, source_name)
-                    .map_err(|source| MatchError::Lookup {
-                        ecosystem: ecosystem.clone(),
-                        package: source_name.to_string(),
-                        source,
-                    })?;
-            entries_by_source.insert(source_name.to_string(), entries);
+        let Some(target) = lookup_target(pkg, os_key.as_deref()) else {
+            unmatched.insert(pkg.ecosystem);
+            continue;
+        };
+        let Some(scheme) = pkg.ecosystem.scheme() else {
+            unmatched.insert(pkg.ecosystem);
+            continue;
+        };
+        let entry_key = (target.store_key.clone(), target.name.clone());
+        if !entries_by_key.contains_key(&entry_key) {
+            let entries = db
+                .lookup(&target.store_key, &target.name)
+                .map_err(|source| MatchError::Lookup {
+                    ecosystem: target.store_key.clone(),
+                    package: target.name.clone(),
+                    source,
+                })?;
+            entries_by_key.insert(entry_key.clone(), entries);
         }
-        let verdict_key = (source_name.to_string(), source_version.to_string());
+        let verdict_key = (
+            target.store_key.clone(),
+            target.name.clone(),
+            target.version.clone(),
+        );
         if !verdicts.contains_key(&verdict_key) {
-            let entries = entries_by_source
-                .get(source_name)
+            let entries = entries_by_key
+                .get(&entry_key)
                 .map(Vec::as_slice)
                 .unwrap_or_default();
-            let hits = match_source(scheme, source_name, source_version, entries);
+            let hits = match_source(scheme, &target.name, &target.version, entries);
             verdicts.insert(verdict_key.clone(), hits);
         }
         let hits = verdicts
@@ -148,7 +166,13 @@ pub fn match_inventory(db: &Database, inv: &Inventory) -> Result<Vec<Finding>, M
             .map(Vec::as_slice)
             .unwrap_or_default();
         for hit in hits {
-            let dedup = (hit.vuln_id.clone(), pkg.name.clone(), pkg.version.clone());
+            let dedup = (
+                hit.vuln_id.clone(),
+                pkg.kind,
+                pkg.path.clone(),
+                pkg.name.clone(),
+                pkg.version.clone(),
+            );
             if !emitted.insert(dedup) {
                 continue;
             }
@@ -163,12 +187,59 @@ pub fn match_inventory(db: &Database, inv: &Inventory) -> Result<Vec<Finding>, M
                 vulns.insert(hit.vuln_id.clone(), record);
             }
             let record = vulns.get(&hit.vuln_id).and_then(Option::as_ref);
-            findings.push(finding(pkg, source_name, source_version, hit, record));
+            findings.push(finding(pkg, &target, hit, record));
+        }
+    }
+    for eco in unmatched {
+        let count = inv.packages.iter().filter(|p| p.ecosystem == eco).count();
+        if eco.scheme().is_none() {
+            tracing::warn!(ecosystem = %eco, packages = count, "matching is not implemented for this ecosystem yet; its packages were not matched");
+        } else {
+            tracing::warn!(ecosystem = %eco, packages = count, "no supported operating system detected; OS packages were not matched");
         }
     }
     findings.sort_by(compare_findings);
-    tracing::debug!(%ecosystem, packages = inv.packages.len(), findings = findings.len(), "matched inventory");
+    tracing::debug!(
+        packages = inv.packages.len(),
+        findings = findings.len(),
+        "matched inventory"
+    );
     Ok(findings)
+}
+
+/// Where a package's advisories are stored and which version they are compared with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct LookupTarget {
+    /// The store's ecosystem key (`Debian:12`, `PyPI`).
+    store_key: String,
+    /// The name advisories use (source package, or the normalised package name).
+    name: String,
+    /// The version compared.
+    version: String,
+}
+
+/// How a package is looked up, by its ecosystem's [`Matching`]; `None` when it cannot be (an
+/// OS package without a detected OS release, or of another distribution than the detected one).
+fn lookup_target(pkg: &Package, os_key: Option<&str>) -> Option<LookupTarget> {
+    match pkg.ecosystem.matching() {
+        Matching::SourcePackage => {
+            let key = os_key?;
+            if Ecosystem::from_osv(key) != Some(pkg.ecosystem) {
+                return None;
+            }
+            let (name, version) = source_of(pkg);
+            Some(LookupTarget {
+                store_key: key.to_string(),
+                name: name.to_string(),
+                version: version.to_string(),
+            })
+        }
+        Matching::Package => Some(LookupTarget {
+            store_key: pkg.ecosystem.store_key(None),
+            name: pkg.ecosystem.normalize_name(&pkg.name),
+            version: pkg.version.clone(),
+        }),
+    }
 }
 
 /// The source name and version to match a package by; the binary's own when dpkg recorded none.
@@ -289,8 +360,7 @@ fn highest(scheme: &dyn VersionScheme, versions: Vec<String>) -> Option<String> 
 
 fn finding(
     pkg: &Package,
-    source_name: &str,
-    source_version: &str,
+    target: &LookupTarget,
     hit: &Hit,
     record: Option<&VulnRecord>,
 ) -> Finding {
@@ -303,9 +373,12 @@ fn finding(
         vulnerability_id: hit.vuln_id.clone(),
         aliases: record.map(|r| r.aliases.clone()).unwrap_or_default(),
         package_name: pkg.name.clone(),
-        source_name: source_name.to_string(),
+        source_name: target.name.clone(),
         installed_version: pkg.version.clone(),
-        source_version: source_version.to_string(),
+        source_version: target.version.clone(),
+        ecosystem: pkg.ecosystem,
+        kind: pkg.kind,
+        path: pkg.path.clone(),
         fixed_version: hit.fixed.clone(),
         severity: record.map(|r| r.severity).unwrap_or(Severity::Unknown),
         cvss_score: record.and_then(|r| r.cvss_score),

@@ -151,7 +151,7 @@ mod tests {
     use super::*;
 
     fn deb() -> &'static dyn VersionScheme {
-        palisade_version::scheme_for_ecosystem("Debian:12").expect("deb scheme")
+        &palisade_version::DEB
     }
 
     fn intro(v: &str) -> Event {

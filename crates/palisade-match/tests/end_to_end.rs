@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use palisade_advisory::{Database, Severity, build};
-use palisade_inventory::{Inventory, OsFamily, OsInfo, Package, PackageKind};
+use palisade_inventory::{Ecosystem, Inventory, OsFamily, OsInfo, Package, PackageType};
 use palisade_match::{Finding, FindingStatus, match_inventory};
 
 const CRITICAL_V3: &str = "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H";
@@ -139,13 +139,15 @@ fn deb(name: &str, version: &str, source: &str, source_version: &str) -> Package
         arch: "amd64".into(),
         source_name: source.into(),
         source_version: source_version.into(),
-        kind: PackageKind::Deb,
-        db_path: "var/lib/dpkg/status".into(),
+        ecosystem: Ecosystem::DEBIAN,
+        kind: PackageType::of(&palisade_ecosystem::types::DPKG),
+        path: "var/lib/dpkg/status".into(),
     }
 }
 
 fn debian12(packages: Vec<Package>) -> Inventory {
     Inventory {
+        warnings: Vec::new(),
         os: Some(OsInfo {
             family: OsFamily::Debian,
             version: "12.5".into(),
@@ -295,6 +297,7 @@ fn unknown_or_missing_os_yields_nothing() {
     let db = fixture_db(tmp.path());
     let pkgs = vec![deb("libssl3", "3.0.0-1", "openssl", "3.0.0-1")];
     let none = Inventory {
+        warnings: Vec::new(),
         os: None,
         packages: pkgs.clone(),
     };

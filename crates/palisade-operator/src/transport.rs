@@ -40,6 +40,31 @@ pub const RESULTS_PATH_PREFIX: &str = "/v1/scans/";
 /// decompressed content (not the body) also catches a compressor or decompressor bug.
 pub const HEADER_CONTENT_SHA256: &str = "x-palisade-content-sha256";
 
+/// Header carrying the version of the inventory a result body holds ([`INVENTORY_FORMAT`]).
+pub const HEADER_INVENTORY_FORMAT: &str = "x-palisade-inventory-format";
+
+/// The inventory format scan Jobs send and this operator reads: a CycloneDX BOM in which every
+/// package is typed (its ecosystem by purl type, Trivy's package type and the file it was found
+/// in as properties), so packages of every ecosystem reach the operator. Version 1 carried
+/// Debian packages only; an operator and a Job of different formats refuse each other with
+/// [`check_inventory_format`]'s message instead of silently dropping packages.
+pub const INVENTORY_FORMAT: u32 = 2;
+
+/// Checks the [`HEADER_INVENTORY_FORMAT`] a Job sent (`None` when it sent none, as Jobs older
+/// than the header do); the error says what to do.
+pub fn check_inventory_format(header: Option<&str>) -> Result<(), String> {
+    match header.map(str::trim) {
+        Some(v) if v == INVENTORY_FORMAT.to_string() => Ok(()),
+        Some(v) => Err(format!(
+            "the scan Job sent inventory format {:?}, but this operator reads format {INVENTORY_FORMAT}; run the scan Jobs with the operator's own image",
+            v.chars().take(20).collect::<String>()
+        )),
+        None => Err(format!(
+            "the scan Job sent no {HEADER_INVENTORY_FORMAT} header (an older Palisade); this operator reads inventory format {INVENTORY_FORMAT}; run the scan Jobs with the operator's own image"
+        )),
+    }
+}
+
 /// `Content-Encoding` of result bodies: zstd shrinks a JSON BOM about tenfold at a cost of
 /// milliseconds, which keeps large inventories well under the body limit.
 pub const RESULT_CONTENT_ENCODING: &str = "zstd";
@@ -344,6 +369,18 @@ pub fn decode_failure(body: &[u8]) -> Result<ScanFailure, TransportError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn inventory_format_is_checked() {
+        assert!(check_inventory_format(Some("2")).is_ok());
+        let e = check_inventory_format(Some("1")).unwrap_err();
+        assert!(
+            e.contains("format \"1\"") && e.contains("reads format 2"),
+            "{e}"
+        );
+        let e = check_inventory_format(None).unwrap_err();
+        assert!(e.contains(HEADER_INVENTORY_FORMAT), "{e}");
+    }
     use std::io::Write;
 
     const BOM: &[u8] = br#"{"bomFormat":"CycloneDX","specVersion":"1.6","components":[]}"#;

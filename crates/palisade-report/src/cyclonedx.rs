@@ -14,9 +14,11 @@
 //! reproducible, while any change of content still gives a new serial number.
 
 use crate::Vulnerability;
-use crate::document::{DocumentInput, derived_uuid, distro, package_purl};
+use crate::document::{DocumentInput, derived_uuid, distro, package_purl, package_ref};
 use crate::purl::{Purl, PurlError, split_epoch};
-use palisade_inventory::{Inventory, OsFamily, OsInfo, Package, PackageKind};
+use palisade_inventory::{
+    Class, Ecosystem, Inventory, OsFamily, OsInfo, Package, PackageType, Target,
+};
 use serde::Serialize;
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
@@ -56,6 +58,9 @@ fn trivy_version_parts(version: &str) -> (Option<&str>, &str, Option<&str>) {
 }
 
 fn package_component(pkg: &Package, os: Option<&OsInfo>) -> Value {
+    if pkg.kind.class() == Class::LangPkgs {
+        return lang_component(pkg);
+    }
     let purl = package_purl(pkg, os).to_string();
     let mut props = vec![
         prop(
@@ -76,7 +81,7 @@ fn package_component(pkg: &Package, os: Option<&OsInfo>) -> Value {
         props.push(prop("aquasecurity:trivy:SrcRelease", r));
     }
     props.push(prop("aquasecurity:trivy:SrcVersion", upstream));
-    props.push(prop("palisade:DbPath", &pkg.db_path));
+    props.push(prop("palisade:DbPath", &pkg.path));
     props.push(prop("palisade:SrcName", &pkg.source_name));
     props.push(prop("palisade:SrcVersion", &pkg.source_version));
     props.sort_by(|a, b| a["name"].as_str().cmp(&b["name"].as_str()));
@@ -88,6 +93,55 @@ fn package_component(pkg: &Package, os: Option<&OsInfo>) -> Value {
         "purl": purl,
         "properties": props,
     })
+}
+
+/// A language package: its purl, Trivy's type, and the file it was found in (Trivy's
+/// `FilePath`, which is also what lets [`read_inventory`] put it back in the right result).
+fn lang_component(pkg: &Package) -> Value {
+    let mut props = vec![
+        prop(
+            "aquasecurity:trivy:PkgID",
+            &format!("{}@{}", pkg.name, pkg.version),
+        ),
+        prop("aquasecurity:trivy:PkgType", pkg.kind.name()),
+        prop("aquasecurity:trivy:FilePath", &pkg.path),
+    ];
+    props.sort_by(|a, b| a["name"].as_str().cmp(&b["name"].as_str()));
+    json!({
+        "bom-ref": package_ref(pkg, None),
+        "type": "library",
+        "name": pkg.name,
+        "version": pkg.version,
+        "purl": package_purl(pkg, None).to_string(),
+        "properties": props,
+    })
+}
+
+/// The application components of the language packages, Trivy's way: one per lockfile or
+/// binary, and one per aggregate type (`Python`), each depending on its packages.
+fn applications(packages: &[Package]) -> BTreeMap<(PackageType, String), Vec<String>> {
+    let mut apps: BTreeMap<(PackageType, String), Vec<String>> = BTreeMap::new();
+    for p in packages
+        .iter()
+        .filter(|p| p.kind.class() == Class::LangPkgs)
+    {
+        let target = match p.kind.target() {
+            Target::Aggregate(name) => name.to_string(),
+            _ => p.path.clone(),
+        };
+        apps.entry((p.kind, target))
+            .or_default()
+            .push(package_ref(p, None));
+    }
+    for refs in apps.values_mut() {
+        refs.sort();
+        refs.dedup();
+    }
+    apps
+}
+
+fn app_ref(kind: PackageType, target: &str) -> String {
+    format!("palisade:app:{}:{target}", kind.name())
 }
 
 fn os_ref(os: &OsInfo) -> String {
@@ -161,7 +215,7 @@ fn vulnerabilities(input: &DocumentInput<'_>, os: Option<&OsInfo>) -> Vec<Value>
                     recommendations.insert(format!("Upgrade {} to {fixed}", v.pkg_name));
                 }
                 for pkg in input.packages_of(v) {
-                    let r = package_purl(pkg, os).to_string();
+                    let r = package_ref(pkg, os);
                     affects.insert(r.clone(), json!({ "ref": r, "versions": versions }));
                 }
             }
@@ -208,7 +262,8 @@ pub fn to_cyclonedx(input: &DocumentInput<'_>) -> Result<String, serde_json::Err
     let mut pkg_refs: Vec<String> = input
         .packages()
         .iter()
-        .map(|p| package_purl(p, os).to_string())
+        .filter(|p| p.kind.class() == Class::OsPkgs)
+        .map(|p| package_ref(p, os))
         .collect();
     pkg_refs.sort();
     pkg_refs.dedup();
@@ -228,6 +283,18 @@ pub fn to_cyclonedx(input: &DocumentInput<'_>) -> Result<String, serde_json::Err
             "properties": props,
         }));
     }
+    let apps = applications(input.packages());
+    for (kind, target) in apps.keys() {
+        components.push(json!({
+            "bom-ref": app_ref(*kind, target),
+            "type": "application",
+            "name": target,
+            "properties": [
+                prop("aquasecurity:trivy:Class", "lang-pkgs"),
+                prop("aquasecurity:trivy:Type", kind.name()),
+            ],
+        }));
+    }
     let mut pkgs: Vec<Value> = input
         .packages()
         .iter()
@@ -242,12 +309,20 @@ pub fn to_cyclonedx(input: &DocumentInput<'_>) -> Result<String, serde_json::Err
         .clone()
         .unwrap_or_else(|| format!("palisade:image:{}", report.artifact_name));
     let mut dependencies = Vec::new();
+    let mut top: Vec<String> = apps.keys().map(|(k, t)| app_ref(*k, t)).collect();
     match os {
         Some(os) => {
-            dependencies.push(json!({ "ref": image_ref, "dependsOn": [os_ref(os)] }));
+            top.insert(0, os_ref(os));
+            dependencies.push(json!({ "ref": image_ref, "dependsOn": top }));
             dependencies.push(json!({ "ref": os_ref(os), "dependsOn": pkg_refs }));
         }
-        None => dependencies.push(json!({ "ref": image_ref, "dependsOn": pkg_refs })),
+        None => {
+            top.extend(pkg_refs);
+            dependencies.push(json!({ "ref": image_ref, "dependsOn": top }));
+        }
+    }
+    for ((kind, target), refs) in &apps {
+        dependencies.push(json!({ "ref": app_ref(*kind, target), "dependsOn": refs }));
     }
     let vulns = vulnerabilities(input, os);
 
@@ -463,6 +538,7 @@ pub fn read_inventory(data: &[u8]) -> Result<SbomInventory, SbomError> {
 
     let mut comps = Vec::new();
     walk(&doc["components"], &mut comps);
+    let parents = application_parents(&doc, &comps);
     let mut os: Option<OsInfo> = None;
     let mut distro_os: Option<OsInfo> = None;
     for c in comps {
@@ -484,7 +560,10 @@ pub fn read_inventory(data: &[u8]) -> Result<SbomInventory, SbomError> {
             continue;
         }
         let Some(purl_text) = c["purl"].as_str() else {
-            out.skipped += 1;
+            // Application components (a lockfile, a binary) only group packages.
+            if c["type"].as_str() != Some("application") {
+                out.skipped += 1;
+            }
             continue;
         };
         let purl = Purl::parse(purl_text).map_err(|source| SbomError::Purl {
@@ -493,7 +572,10 @@ pub fn read_inventory(data: &[u8]) -> Result<SbomInventory, SbomError> {
             source,
         })?;
         if purl.ty != "deb" {
-            out.skipped += 1;
+            match lang_package(c, &purl, &props, &parents) {
+                Some(p) => out.inventory.packages.push(p),
+                None => out.skipped += 1,
+            }
             continue;
         }
         let version = purl
@@ -525,16 +607,115 @@ pub fn read_inventory(data: &[u8]) -> Result<SbomInventory, SbomError> {
             arch: purl.qualifiers.get("arch").cloned().unwrap_or_default(),
             source_name,
             source_version,
-            kind: PackageKind::Deb,
-            db_path: first(&props, "palisade:DbPath")
+            ecosystem: Ecosystem::DEBIAN,
+            kind: PackageType::of(&palisade_ecosystem::types::DPKG),
+            path: first(&props, "palisade:DbPath")
                 .unwrap_or("var/lib/dpkg/status")
                 .to_string(),
         });
     }
     out.inventory.os = os.or(distro_os);
-    out.inventory.packages.sort();
+    let os_ecosystem = match out.inventory.os.as_ref().map(|o| o.family) {
+        Some(OsFamily::Ubuntu) => Ecosystem::UBUNTU,
+        _ => Ecosystem::DEBIAN,
+    };
+    for p in &mut out.inventory.packages {
+        if p.kind.class() == Class::OsPkgs {
+            p.ecosystem = os_ecosystem;
+        }
+    }
+    // The inventory's order: distribution packages sorted, then language packages by type,
+    // file and name, as the image analysis produces them.
+    out.inventory.packages.sort_by(|a, b| {
+        (
+            a.kind.class(),
+            a.kind,
+            &a.path,
+            &a.name,
+            &a.version,
+            &a.arch,
+        )
+            .cmp(&(
+                b.kind.class(),
+                b.kind,
+                &b.path,
+                &b.name,
+                &b.version,
+                &b.arch,
+            ))
+    });
     out.inventory.packages.dedup();
     Ok(out)
+}
+
+/// bom-ref of a component → name of the `application` component that depends on it: the
+/// lockfile or binary a language package came from, for BOMs that do not name the file on the
+/// package itself.
+fn application_parents<'a>(doc: &'a Value, comps: &[&'a Value]) -> BTreeMap<&'a str, &'a str> {
+    let apps: BTreeMap<&str, &str> = comps
+        .iter()
+        .filter(|c| c["type"].as_str() == Some("application"))
+        .filter_map(|c| Some((c["bom-ref"].as_str()?, c["name"].as_str()?)))
+        .collect();
+    let mut out = BTreeMap::new();
+    for d in doc["dependencies"].as_array().into_iter().flatten() {
+        let Some(name) = d["ref"].as_str().and_then(|r| apps.get(r)) else {
+            continue;
+        };
+        for child in d["dependsOn"].as_array().into_iter().flatten() {
+            if let Some(c) = child.as_str() {
+                out.entry(c).or_insert(*name);
+            }
+        }
+    }
+    out
+}
+
+/// A language package from a component whose purl type is a language ecosystem's (table
+/// lookup); `None` for purl types Palisade has no ecosystem for.
+fn lang_package(
+    c: &Value,
+    purl: &Purl,
+    props: &BTreeMap<&str, Vec<&str>>,
+    parents: &BTreeMap<&str, &str>,
+) -> Option<Package> {
+    let row = palisade_ecosystem::ALL
+        .iter()
+        .find(|r| r.purl_type == purl.ty && r.class == Class::LangPkgs)?;
+    let ecosystem = Ecosystem::of(row);
+    let version = purl
+        .version
+        .clone()
+        .or_else(|| c["version"].as_str().map(str::to_string))
+        .filter(|v| !v.is_empty())?;
+    let mut name = match purl.namespace.as_slice() {
+        [] => purl.name.clone(),
+        ns if row.purl_type == "maven" => format!("{}:{}", ns.join("/"), purl.name),
+        ns => format!("{}/{}", ns.join("/"), purl.name),
+    };
+    // PyPI purls carry the normalised name; the component keeps the spelling as installed.
+    if let Some(n) = c["name"].as_str()
+        && !n.is_empty()
+        && ecosystem.normalize_name(n) == ecosystem.normalize_name(&name)
+    {
+        name = n.to_string();
+    }
+    let kind = first(props, "aquasecurity:trivy:PkgType")
+        .and_then(PackageType::from_name)
+        .filter(|k| k.row().ecosystem == Some(ecosystem))
+        .or_else(|| {
+            palisade_ecosystem::types::ALL_TYPES
+                .iter()
+                .find(|t| t.ecosystem == Some(ecosystem))
+                .map(|t| PackageType::of(t))
+        })?;
+    let path = first(props, "aquasecurity:trivy:FilePath")
+        .or_else(|| first(props, "palisade:Path"))
+        .or_else(|| c["bom-ref"].as_str().and_then(|r| parents.get(r).copied()))
+        .unwrap_or_default();
+    let mut pkg = Package::lang(kind, &name, &version, path);
+    pkg.ecosystem = ecosystem;
+    Some(pkg)
 }
 
 fn os_info(family: OsFamily, version: &str, eol: Option<&str>) -> OsInfo {
@@ -689,6 +870,74 @@ mod tests {
     }
 
     #[test]
+    fn language_packages_round_trip_with_type_and_file() {
+        use palisade_inventory::package_types as t;
+        let mut i = fixtures::inventory();
+        let lang = [
+            (
+                &t::PYTHON_PKG,
+                "Django",
+                "3.2.0",
+                "usr/lib/python3/site-packages/Django-3.2.0.dist-info/METADATA",
+            ),
+            (&t::NPM, "@types/node", "20.1.0", "app/package-lock.json"),
+            (&t::NPM, "lodash", "4.17.15", "app/package-lock.json"),
+            (
+                &t::NODE_PKG,
+                "lodash",
+                "4.17.15",
+                "app/node_modules/lodash/package.json",
+            ),
+            (
+                &t::GOBINARY,
+                "golang.org/x/text",
+                "v0.3.7",
+                "usr/local/bin/app",
+            ),
+            (&t::GOBINARY, "stdlib", "1.19.8", "usr/local/bin/app"),
+            (&t::CARGO, "regex", "1.5.4", "opt/rust/Cargo.lock"),
+        ];
+        for (row, n, v, path) in lang {
+            i.packages
+                .push(Package::lang(PackageType::of(row), n, v, path));
+        }
+        let r = fixtures::report("2025-01-02T03:04:05Z");
+        let text = to_cyclonedx(&input(&r, &i)).unwrap();
+        let doc: Value = serde_json::from_str(&text).unwrap();
+        let purls: Vec<&str> = doc["components"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|c| c["purl"].as_str())
+            .collect();
+        for want in [
+            "pkg:pypi/django@3.2.0",
+            "pkg:npm/%40types/node@20.1.0",
+            "pkg:golang/golang.org/x/text@v0.3.7",
+            "pkg:cargo/regex@1.5.4",
+        ] {
+            assert!(purls.contains(&want), "{want} not in {purls:?}");
+        }
+        let apps = doc["components"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["type"] == "application")
+            .count();
+        assert_eq!(
+            apps, 5,
+            "Python, Node.js, the lockfile, the binary, Cargo.lock"
+        );
+        let back = read_inventory(text.as_bytes()).unwrap();
+        assert_eq!(back.skipped, 0);
+        let mut want = i.packages.clone();
+        let mut got = back.inventory.packages.clone();
+        want.sort();
+        got.sort();
+        assert_eq!(got, want);
+    }
+
+    #[test]
     fn reads_trivy_style_and_nested_components() {
         let bom = json!({
             "bomFormat": "CycloneDX",
@@ -711,9 +960,18 @@ mod tests {
         let inv = read_inventory(bom.to_string().as_bytes()).unwrap();
         let os = inv.inventory.os.as_ref().unwrap();
         assert_eq!((os.family, os.version.as_str()), (OsFamily::Debian, "12.4"));
-        assert_eq!(inv.skipped, 2);
+        // The file has no purl; the npm package is a language package of the default npm type.
+        assert_eq!(inv.skipped, 1);
         let p = &inv.inventory.packages;
-        assert_eq!(p.len(), 2);
+        assert_eq!(p.len(), 3);
+        assert_eq!(
+            (
+                p[2].name.as_str(),
+                p[2].kind.name(),
+                p[2].ecosystem.osv_name()
+            ),
+            ("app", "node-pkg", "npm")
+        );
         assert_eq!(
             (
                 p[0].name.as_str(),

@@ -3,7 +3,7 @@
 
 use crate::purl::Purl;
 use crate::{Report, Vulnerability};
-use palisade_inventory::{Inventory, OsFamily, OsInfo, Package};
+use palisade_inventory::{Class, Inventory, OsFamily, OsInfo, Package};
 use sha2::{Digest, Sha256};
 
 /// Everything a document format needs.
@@ -38,13 +38,19 @@ impl<'a> DocumentInput<'a> {
         &self.inventory.packages
     }
 
-    /// The packages a finding refers to: same binary name and installed version (one per
-    /// architecture, since the matcher collapses identical binaries of several architectures).
+    /// The packages a finding refers to: same name and installed version, and the same type and
+    /// file when the finding knows them (one per architecture, since the matcher collapses
+    /// identical binaries of several architectures).
     pub(crate) fn packages_of(&self, v: &Vulnerability) -> impl Iterator<Item = &'a Package> {
         let (name, version) = (v.pkg_name.clone(), v.installed_version.clone());
-        self.packages()
-            .iter()
-            .filter(move |p| p.name == name && p.version == version)
+        let origin = v.package.clone();
+        self.packages().iter().filter(move |p| {
+            p.name == name
+                && p.version == version
+                && origin
+                    .as_ref()
+                    .is_none_or(|(kind, path)| p.kind == *kind && p.path == *path)
+        })
     }
 
     /// The purl of the image, when the report knows its repository and manifest digest
@@ -67,16 +73,37 @@ pub(crate) fn distro(os: &OsInfo) -> String {
     format!("{}-{}", os.family, os.version)
 }
 
-/// The purl of an installed package, the one every Palisade output (BOMs, SARIF, reports)
-/// uses, so they can be joined on it. Without a detected OS the vendor is guessed as `debian`
-/// (dpkg databases are Debian's format) and the distro qualifier is left out.
+/// The purl of a package, the one every Palisade output (BOMs, SARIF, reports) uses, so they
+/// can be joined on it. Distribution packages get the `deb` purl with the OS as `distro`
+/// (without a detected OS the vendor is guessed as `debian`, dpkg being Debian's format);
+/// language packages get their ecosystem's purl type and namespace split from the table.
 pub fn package_purl(pkg: &Package, os: Option<&OsInfo>) -> Purl {
+    if pkg.kind.class() == Class::LangPkgs {
+        let row = pkg.ecosystem.row();
+        let (namespace, name) = (row.purl_name)(&pkg.name);
+        let segments: Vec<&str> = namespace
+            .as_deref()
+            .map(|n| n.split('/').filter(|s| !s.is_empty()).collect())
+            .unwrap_or_default();
+        return Purl::new(row.purl_type, &segments, &name, Some(&pkg.version));
+    }
     let vendor = match os.map(|o| o.family) {
         Some(OsFamily::Ubuntu) => "ubuntu",
         _ => "debian",
     };
     let distro = os.map(distro).unwrap_or_default();
     Purl::deb(vendor, &pkg.name, &pkg.version, &pkg.arch, &distro)
+}
+
+/// The CycloneDX `bom-ref` of a package. A distribution package's purl is unique in an image;
+/// a language package's is not (one library in two lockfiles), so its file joins the ref.
+pub fn package_ref(pkg: &Package, os: Option<&OsInfo>) -> String {
+    let purl = package_purl(pkg, os).to_string();
+    if pkg.kind.class() == Class::LangPkgs {
+        format!("{purl}#{}", pkg.path)
+    } else {
+        purl
+    }
 }
 
 /// A UUID derived from `parts` (RFC 9562 version 8, "custom": the first 16 bytes of a SHA-256
@@ -118,7 +145,7 @@ pub(crate) mod fixtures {
     use super::*;
     use crate::{Metadata, OsMeta, ScanResult};
     use palisade_cvss::Severity;
-    use palisade_inventory::PackageKind;
+    use palisade_inventory::PackageType;
 
     pub fn pkg(name: &str, version: &str, src: &str, src_version: &str) -> Package {
         Package {
@@ -127,8 +154,9 @@ pub(crate) mod fixtures {
             arch: "amd64".into(),
             source_name: src.into(),
             source_version: src_version.into(),
-            kind: PackageKind::Deb,
-            db_path: "var/lib/dpkg/status".into(),
+            ecosystem: palisade_inventory::Ecosystem::DEBIAN,
+            kind: PackageType::of(&palisade_ecosystem::types::DPKG),
+            path: "var/lib/dpkg/status".into(),
         }
     }
 
@@ -141,6 +169,7 @@ pub(crate) mod fixtures {
         ];
         packages.sort();
         Inventory {
+            warnings: Vec::new(),
             os: Some(OsInfo {
                 family: OsFamily::Debian,
                 version: "12.7".into(),

@@ -22,9 +22,10 @@ pub use spdx::{sanitize_id, to_spdx};
 pub use table::render_table;
 
 use palisade_cvss::Severity;
-use palisade_inventory::{Inventory, Package};
+use palisade_inventory::{Class, Inventory, Package, PackageType, Target};
 use palisade_match::Finding;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 /// Bumped only on incompatible changes to the JSON; additions keep the number.
 pub const SCHEMA_VERSION: u32 = 2;
@@ -90,9 +91,9 @@ pub struct OsMeta {
 pub struct ScanResult {
     /// What was scanned, e.g. `debian:12 (debian 12.7)`.
     pub target: String,
-    /// `os-pkgs` for OS packages.
+    /// `os-pkgs` for OS packages, `lang-pkgs` for language packages.
     pub class: String,
-    /// Package type, e.g. `debian`.
+    /// Package type: the OS family (`debian`) or the language type (`python-pkg`, `gobinary`).
     #[serde(rename = "Type")]
     pub kind: String,
     /// Installed packages, only with `--list-all-pkgs`.
@@ -106,16 +107,22 @@ pub struct ScanResult {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct PackageEntry {
-    /// Binary package name.
+    /// Package name.
     pub name: String,
     /// Installed version.
     pub version: String,
-    /// Architecture.
+    /// Architecture (distribution packages).
+    #[serde(skip_serializing_if = "String::is_empty", default)]
     pub arch: String,
-    /// Source package name.
+    /// Source package name (distribution packages).
+    #[serde(skip_serializing_if = "String::is_empty", default)]
     pub src_name: String,
-    /// Source package version.
+    /// Source package version (distribution packages).
+    #[serde(skip_serializing_if = "String::is_empty", default)]
     pub src_version: String,
+    /// Where it was found, in results that gather many files (Trivy's `FilePath`).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub file_path: Option<String>,
 }
 
 /// One vulnerability in one installed package.
@@ -127,14 +134,20 @@ pub struct Vulnerability {
     pub vulnerability_id: String,
     /// Other ids for the same flaw, including the OSV record id.
     pub aliases: Vec<String>,
-    /// `name@version` of the binary package.
+    /// `name@version` of the package.
     #[serde(rename = "PkgID")]
     pub pkg_id: String,
-    /// Binary package name.
+    /// Package name.
     pub pkg_name: String,
-    /// Source package the advisory is filed against.
+    /// Where the package was found, for results that gather packages from many files
+    /// (`Python`, `Node.js`), as Trivy's `PkgPath`.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub pkg_path: Option<String>,
+    /// Source package the advisory is filed against (distribution packages only).
+    #[serde(skip_serializing_if = "String::is_empty", default)]
     pub src_name: String,
-    /// Source version that was compared.
+    /// Source version that was compared (distribution packages only).
+    #[serde(skip_serializing_if = "String::is_empty", default)]
     pub src_version: String,
     /// Installed binary version.
     pub installed_version: String,
@@ -164,6 +177,10 @@ pub struct Vulnerability {
     /// When the advisory last changed.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub last_modified_date: Option<String>,
+    /// The type and file of the package, which tell same-named packages of different results
+    /// apart when documents look a finding's package up.
+    #[serde(skip)]
+    pub package: Option<(PackageType, String)>,
 }
 
 impl Vulnerability {
@@ -187,8 +204,9 @@ impl Vulnerability {
             aliases,
             pkg_id: format!("{}@{}", f.package_name, f.installed_version),
             pkg_name: f.package_name.clone(),
-            src_name: f.source_name.clone(),
-            src_version: f.source_version.clone(),
+            pkg_path: matches!(f.kind.target(), Target::Aggregate(_)).then(|| f.path.clone()),
+            src_name: os_only(f, &f.source_name),
+            src_version: os_only(f, &f.source_version),
             installed_version: f.installed_version.clone(),
             fixed_version: f.fixed_version.clone(),
             status: if f.fixed_version.is_some() {
@@ -210,7 +228,18 @@ impl Vulnerability {
             title: f.title.clone(),
             published_date: f.published.clone(),
             last_modified_date: f.modified.clone(),
+            package: Some((f.kind, f.path.clone())),
         }
+    }
+}
+
+/// A source-package field of a finding, kept only for distribution packages (language
+/// packages have none; the matcher's lookup name is not one).
+fn os_only(f: &Finding, value: &str) -> String {
+    if f.kind.class() == Class::OsPkgs {
+        value.to_string()
+    } else {
+        String::new()
     }
 }
 
@@ -230,38 +259,102 @@ impl Filter {
     }
 }
 
-/// Builds the OS-packages result for an inventory and its findings.
-pub fn os_result(
+/// Builds every result of an inventory and its findings: the OS packages first (when an OS was
+/// detected), then one result per application, as Trivy groups them: per lockfile or binary,
+/// and one `Python` / `Node.js` result for packages installed into shared folders.
+pub fn results(
     artifact_name: &str,
     inventory: &Inventory,
     findings: &[Finding],
     filter: &Filter,
     list_packages: bool,
-) -> Option<ScanResult> {
-    let os = inventory.os.as_ref()?;
-    let mut vulns: Vec<Vulnerability> = findings
-        .iter()
-        .map(Vulnerability::from_finding)
-        .filter(|v| filter.keeps(v))
-        .collect();
-    sort_vulnerabilities(&mut vulns);
-    let packages = list_packages.then(|| inventory.packages.iter().map(package_entry).collect());
-    Some(ScanResult {
-        target: format!("{artifact_name} ({} {})", os.family, os.version),
-        class: "os-pkgs".to_string(),
-        kind: os.family.to_string(),
-        packages,
-        vulnerabilities: vulns,
-    })
+) -> Vec<ScanResult> {
+    let mut groups: BTreeMap<ResultKey, (Vec<&Package>, Vec<Vulnerability>)> = BTreeMap::new();
+    if let Some(os) = &inventory.os {
+        groups.insert(ResultKey::os(artifact_name, os), Default::default());
+    }
+    for p in &inventory.packages {
+        if let Some(key) = ResultKey::of(artifact_name, inventory.os.as_ref(), p.kind, &p.path) {
+            groups.entry(key).or_default().0.push(p);
+        }
+    }
+    for f in findings {
+        let v = Vulnerability::from_finding(f);
+        if !filter.keeps(&v) {
+            continue;
+        }
+        if let Some(key) = ResultKey::of(artifact_name, inventory.os.as_ref(), f.kind, &f.path) {
+            groups.entry(key).or_default().1.push(v);
+        }
+    }
+    groups
+        .into_iter()
+        .map(|(key, (pkgs, mut vulns))| {
+            sort_vulnerabilities(&mut vulns);
+            ScanResult {
+                target: key.target,
+                class: key.class.as_str().to_string(),
+                kind: key.kind,
+                packages: list_packages.then(|| pkgs.into_iter().map(package_entry).collect()),
+                vulnerabilities: vulns,
+            }
+        })
+        .collect()
+}
+
+/// Identifies one result; ordered OS first, then by package type and target.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct ResultKey {
+    class: Class,
+    order: Option<PackageType>,
+    target: String,
+    kind: String,
+}
+
+impl ResultKey {
+    fn os(artifact_name: &str, os: &palisade_inventory::OsInfo) -> Self {
+        ResultKey {
+            class: Class::OsPkgs,
+            order: None,
+            target: format!("{artifact_name} ({} {})", os.family, os.version),
+            kind: os.family.to_string(),
+        }
+    }
+
+    /// The result a package of this type and file belongs to; OS packages need a detected OS.
+    fn of(
+        artifact_name: &str,
+        os: Option<&palisade_inventory::OsInfo>,
+        kind: PackageType,
+        path: &str,
+    ) -> Option<Self> {
+        match kind.target() {
+            Target::Os => os.map(|os| ResultKey::os(artifact_name, os)),
+            Target::Aggregate(name) => Some(ResultKey {
+                class: kind.class(),
+                order: Some(kind),
+                target: name.to_string(),
+                kind: kind.name().to_string(),
+            }),
+            Target::File => Some(ResultKey {
+                class: kind.class(),
+                order: Some(kind),
+                target: path.to_string(),
+                kind: kind.name().to_string(),
+            }),
+        }
+    }
 }
 
 fn package_entry(p: &Package) -> PackageEntry {
+    let aggregate = matches!(p.kind.target(), Target::Aggregate(_));
     PackageEntry {
         name: p.name.clone(),
         version: p.version.clone(),
         arch: p.arch.clone(),
         src_name: p.source_name.clone(),
         src_version: p.source_version.clone(),
+        file_path: aggregate.then(|| p.path.clone()),
     }
 }
 
@@ -310,6 +403,7 @@ mod tests {
             aliases: vec![],
             pkg_id: format!("{pkg}@1"),
             pkg_name: pkg.into(),
+            pkg_path: None,
             src_name: pkg.into(),
             src_version: "1".into(),
             installed_version: "1".into(),
@@ -323,6 +417,7 @@ mod tests {
             title: "t".into(),
             published_date: None,
             last_modified_date: None,
+            package: None,
         }
     }
 

@@ -89,7 +89,7 @@ pub fn to_sarif(input: &DocumentInput<'_>) -> Result<String, serde_json::Error> 
         .vulnerabilities()
         .map(|v| {
             let pkg = input.packages_of(v).next();
-            let db_path = pkg.map_or("var/lib/dpkg/status", |p| p.db_path.as_str());
+            let db_path = pkg.map_or("var/lib/dpkg/status", |p| p.path.as_str());
             let mut logical = json!({
                 "name": v.pkg_id,
                 "kind": "package",

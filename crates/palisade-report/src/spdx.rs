@@ -8,7 +8,7 @@
 //! names equal (`libfoo+` and `libfoo-`). The document namespace, which must be a unique URI, is
 //! derived from the document's content like CycloneDX's serial number.
 
-use crate::document::{DocumentInput, derived_uuid, package_purl, short_hash};
+use crate::document::{DocumentInput, derived_uuid, package_purl, package_ref, short_hash};
 use serde::Serialize;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
@@ -91,18 +91,18 @@ pub fn to_spdx(input: &DocumentInput<'_>) -> Result<String, serde_json::Error> {
         }
         None => IMAGE_ID,
     };
-    // Keyed by purl: sorted, and one entry per distinct package.
-    let mut by_purl = BTreeMap::new();
+    // Keyed by bom-ref (the purl, plus the file for language packages): sorted, and one entry
+    // per distinct package.
+    let mut by_ref = BTreeMap::new();
     for pkg in input.packages() {
-        by_purl
-            .entry(package_purl(pkg, os).to_string())
-            .or_insert(pkg);
+        by_ref.entry(package_ref(pkg, os)).or_insert(pkg);
     }
-    for (purl, pkg) in &by_purl {
+    for (r, pkg) in &by_ref {
+        let purl = &package_purl(pkg, os).to_string();
         let id = format!(
             "SPDXRef-Package-{}-{}",
             sanitize_id(&pkg.name),
-            short_hash(purl)
+            short_hash(r)
         );
         let mut p = json!({
             "SPDXID": id,
@@ -113,14 +113,22 @@ pub fn to_spdx(input: &DocumentInput<'_>) -> Result<String, serde_json::Error> {
             "primaryPackagePurpose": "LIBRARY",
             "externalRefs": purl_ref(purl),
         });
-        if !pkg.source_name.is_empty() {
+        let lang = pkg.kind.class() == palisade_inventory::Class::LangPkgs;
+        if lang {
+            p["sourceInfo"] = json!(format!("{} package found in: {}", pkg.kind, pkg.path));
+        } else if !pkg.source_name.is_empty() {
             p["sourceInfo"] = json!(format!(
                 "built package from: {} {}",
                 pkg.source_name, pkg.source_version
             ));
         }
         packages.push(p);
-        relationships.push(relationship(parent, "CONTAINS", &id));
+        // Language packages belong to the image, not to the operating system.
+        relationships.push(relationship(
+            if lang { IMAGE_ID } else { parent },
+            "CONTAINS",
+            &id,
+        ));
     }
 
     let content = serde_json::to_vec(&(&packages, &relationships))?;

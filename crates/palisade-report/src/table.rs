@@ -65,7 +65,13 @@ pub fn render_table(report: &Report, color: bool) -> String {
 }
 
 fn render_result(out: &mut String, result: &ScanResult, color: bool) {
-    let heading = &result.target;
+    // Trivy's headings: the OS result's target already names the OS; language results add
+    // their type, `Python (python-pkg)`, `usr/local/bin/app (gobinary)`.
+    let heading = &if result.class == "lang-pkgs" {
+        format!("{} ({})", result.target, result.kind)
+    } else {
+        result.target.clone()
+    };
     let _ = writeln!(out);
     let _ = writeln!(
         out,
@@ -123,9 +129,13 @@ fn render_result(out: &mut String, result: &ScanResult, color: bool) {
     } else {
         table.force_no_tty();
     }
-    let mut last_pkg: Option<(&str, &str)> = None;
+    let mut last_pkg: Option<(&str, &str, Option<&str>)> = None;
     for v in &result.vulnerabilities {
-        let key = (v.pkg_name.as_str(), v.installed_version.as_str());
+        let key = (
+            v.pkg_name.as_str(),
+            v.installed_version.as_str(),
+            v.pkg_path.as_deref(),
+        );
         let same = last_pkg == Some(key);
         last_pkg = Some(key);
         let sev = Cell::new(v.severity.to_string());
@@ -135,7 +145,7 @@ fn render_result(out: &mut String, result: &ScanResult, color: bool) {
             sev
         };
         table.add_row(vec![
-            Cell::new(if same { "" } else { v.pkg_name.as_str() }),
+            Cell::new(if same { String::new() } else { library(v) }),
             Cell::new(&v.vulnerability_id),
             sev,
             Cell::new(&v.status),
@@ -155,6 +165,15 @@ fn render_result(out: &mut String, result: &ScanResult, color: bool) {
     let _ = writeln!(out);
     let _ = writeln!(out, "{table}");
     let _ = writeln!(out);
+}
+
+/// The library column: the name, and for results gathered from many files the file's name,
+/// as Trivy prints `Django (METADATA)`.
+fn library(v: &crate::Vulnerability) -> String {
+    match v.pkg_path.as_deref().and_then(|p| p.rsplit('/').next()) {
+        Some(file) if !file.is_empty() => format!("{} ({file})", v.pkg_name),
+        _ => v.pkg_name.clone(),
+    }
 }
 
 #[cfg(test)]

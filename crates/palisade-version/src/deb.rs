@@ -240,7 +240,7 @@ pub fn compare(a: &str, b: &str) -> Result<Ordering, VersionError> {
 
 /// The Debian version scheme, used for the OSV `Debian` and `Ubuntu` ecosystems.
 ///
-/// Obtain a shared instance through [`crate::scheme_for_ecosystem`], or use the unit value
+/// Use the shared instance [`crate::DEB`], or the unit value
 /// directly.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Deb;

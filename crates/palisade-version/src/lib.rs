@@ -1,12 +1,10 @@
-//! Version schemes: exact dpkg ordering today, one trait for every ecosystem later.
+//! Version schemes: one trait, one implementation per ordering (dpkg, PEP 440, SemVer, Go).
 //!
 //! Matching a package against an advisory boils down to "is the installed version before the
 //! fixed one?", and every ecosystem answers that differently. This crate keeps each answer in
-//! one place behind [`VersionScheme`], so the matcher can stay ecosystem-agnostic: it asks
-//! [`scheme_for_ecosystem`] for the scheme named by an OSV `ecosystem` string and compares
-//! through the trait.
-//!
-//! Only Debian-style versions ([`deb`]) are implemented so far; they cover Debian and Ubuntu.
+//! one place behind [`VersionScheme`], so the matcher can stay ecosystem-agnostic. Which
+//! ecosystem uses which scheme is declared in the ecosystem table (`palisade-ecosystem`), which
+//! holds the shared instances below.
 
 use std::cmp::Ordering;
 
@@ -80,7 +78,7 @@ pub trait VersionScheme: Send + Sync {
     fn validate(&self, v: &str) -> Result<(), VersionError>;
 }
 
-/// The single shared instance of the Debian scheme handed out by [`scheme_for_ecosystem`].
+/// The shared instance of the Debian scheme (Debian, Ubuntu).
 pub static DEB: Deb = Deb;
 
 /// The shared instance of the Python (PyPI) scheme, so callers can hand out
@@ -93,65 +91,9 @@ pub static SEMVER: Semver = Semver;
 /// The shared instance of the Go module scheme (`golang.org/x/mod/semver` ordering).
 pub static GO: GoVersion = GoVersion;
 
-/// Picks the version scheme for an OSV `ecosystem` string such as `"Debian:12"` or
-/// `"Ubuntu:22.04:LTS"`.
-///
-/// Returns `None` for ecosystems without a scheme yet, so callers can skip (and report) them
-/// instead of comparing with the wrong rules. Matching is exact on the ecosystem name as OSV
-/// spells it; anything after the first `:` (the release) does not change the scheme.
-pub fn scheme_for_ecosystem(ecosystem: &str) -> Option<&'static dyn VersionScheme> {
-    let name = ecosystem
-        .split_once(':')
-        .map_or(ecosystem, |(name, _)| name);
-    match name {
-        "Debian" | "Ubuntu" => Some(&DEB),
-        _ => None,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn debian_and_ubuntu_ecosystems_use_deb() {
-        for eco in [
-            "Debian",
-            "Debian:12",
-            "Debian:11",
-            "Ubuntu",
-            "Ubuntu:22.04:LTS",
-            "Ubuntu:Pro:18.04:LTS",
-        ] {
-            let scheme = scheme_for_ecosystem(eco);
-            assert_eq!(scheme.map(|s| s.name()), Some("deb"), "{eco}");
-        }
-    }
-
-    #[test]
-    fn other_ecosystems_have_no_scheme_yet() {
-        for eco in [
-            "",
-            "npm",
-            "PyPI",
-            "crates.io",
-            "Alpine:v3.19",
-            "debian",
-            "Debianx",
-            "Ubuntu22",
-            " Debian",
-        ] {
-            assert!(scheme_for_ecosystem(eco).is_none(), "{eco:?}");
-        }
-    }
-
-    #[test]
-    fn scheme_from_lookup_compares() {
-        let s = scheme_for_ecosystem("Debian:12").expect("debian has a scheme");
-        assert_eq!(s.compare("1.0~rc1", "1.0"), Ok(Ordering::Less));
-        assert!(s.validate("1:2.3-4").is_ok());
-        assert!(s.validate("a:1").is_err());
-    }
 
     #[test]
     fn long_inputs_are_shortened_in_errors() {

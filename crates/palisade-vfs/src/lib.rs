@@ -7,7 +7,10 @@
 //! keeps memory independent of image size and lets analyzers stay ignorant of layers.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::io::{self, Read};
 use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
 
 /// Symlink hops allowed while resolving one path; the same bound Linux uses (`MAXSYMLINKS`).
 pub const MAX_SYMLINK_HOPS: usize = 40;
@@ -58,13 +61,48 @@ fn parent(path: &str) -> &str {
     path.rfind('/').map_or("", |i| &path[..i])
 }
 
+/// A regular file as the layer walker meets it, before its content is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EntryMeta<'a> {
+    /// Normalized path.
+    pub path: &'a str,
+    /// Size in bytes, as the archive declares it.
+    pub size: u64,
+    /// Whether any execute bit is set (binaries are analysed, other files of the same name
+    /// are not).
+    pub executable: bool,
+}
+
 /// Decides which layer entries are worth keeping. Analyzers build one of these from the paths
 /// they read, so the layer walker can skip everything else without buffering it.
+///
+/// There are two ways to want a file. [`Interest::wants_file`] keeps it whole in the tree, for
+/// the few small files that must be read together after all layers are merged (os-release, the
+/// dpkg database). [`Interest::wants_summary`] has it *summarised* while it streams past:
+/// [`Interest::summarize`] reads the entry once and returns a compact result (the packages a
+/// lockfile or binary names), which the tree then holds at the file's path. Summaries obey
+/// whiteouts and replacement exactly like files, so a lockfile deleted by a later layer takes
+/// its packages with it, and a 200 MB binary costs a few hundred bytes of memory.
 pub trait Interest: Send + Sync {
     /// Whether the regular file (or hard link) at this normalized path should be kept.
     fn wants_file(&self, path: &str) -> bool;
     /// Whether a symlink at this path could lie on the way to a wanted file.
     fn wants_symlink(&self, path: &str) -> bool;
+    /// Whether a regular file should be summarised as it streams past.
+    fn wants_summary(&self, _entry: &EntryMeta<'_>) -> bool {
+        false
+    }
+    /// Summarises one wanted entry from its content. An `Err` means the stream itself failed
+    /// (a corrupt or truncated layer); a file that is merely unusable should be summarised as
+    /// such (with a warning inside), because the layer is fine.
+    fn summarize(&self, _entry: &EntryMeta<'_>, _content: &mut dyn Read) -> io::Result<Vec<u8>> {
+        Ok(Vec::new())
+    }
+    /// A string that changes whenever what this interest keeps or how it summarises changes:
+    /// part of the key under which a layer's result is cached.
+    fn fingerprint(&self) -> String {
+        String::new()
+    }
 }
 
 /// The usual [`Interest`]: exact file paths and directories whose direct children are wanted.
@@ -131,16 +169,19 @@ impl Interest for PathInterest {
 }
 
 /// One kept entry of a layer.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Node {
     /// A regular file and its whole content.
     File(Arc<[u8]>),
     /// A symbolic link and its target exactly as stored in the archive.
     Symlink(String),
+    /// A regular file that was not kept, only summarised by [`Interest::summarize`].
+    Summary(Arc<[u8]>),
 }
 
-/// What one layer changes, limited to the entries an [`Interest`] selected.
-#[derive(Debug, Default)]
+/// What one layer changes, limited to the entries an [`Interest`] selected. Serialisable, so a
+/// layer's result can be cached by its digest and reused by every image that shares it.
+#[derive(Debug, Default, Serialize, Deserialize)]
 pub struct LayerChanges {
     entries: BTreeMap<String, Node>,
     hardlinks: Vec<(String, String)>,
@@ -197,6 +238,23 @@ impl LayerChanges {
     pub fn add_file(&mut self, path: String, content: Vec<u8>) {
         self.bytes += content.len() as u64;
         self.entries.insert(path, Node::File(content.into()));
+    }
+
+    /// Records the summary of a regular file; it counts against the same budget as kept files.
+    pub fn add_summary(&mut self, path: String, summary: Vec<u8>) {
+        self.bytes += summary.len() as u64;
+        self.entries.insert(path, Node::Summary(summary.into()));
+    }
+
+    /// Checks that a summary of `len` bytes still fits the layer's budget.
+    pub fn check_summary(&self, path: &str, len: u64, limits: &Limits) -> Result<(), VfsError> {
+        if self.bytes.saturating_add(len) > limits.max_total {
+            return Err(VfsError::BudgetExceeded {
+                path: path.to_string(),
+                limit: limits.max_total,
+            });
+        }
+        Ok(())
     }
 
     /// Records a symlink.
@@ -323,8 +381,17 @@ impl FileTree {
     pub fn read(&self, path: &str) -> Option<&[u8]> {
         match self.resolve(path)? {
             (_, Node::File(data)) => Some(data),
-            (_, Node::Symlink(_)) => None,
+            (_, Node::Symlink(_) | Node::Summary(_)) => None,
         }
+    }
+
+    /// Every summary in the tree, as `(path, summary)` in path order. Summaries are never
+    /// reached through symlinks: each file is summarised once, at its own path.
+    pub fn summaries(&self) -> impl Iterator<Item = (&str, &[u8])> {
+        self.nodes.iter().filter_map(|(p, n)| match n {
+            Node::Summary(s) => Some((p.as_str(), &s[..])),
+            _ => None,
+        })
     }
 
     /// The regular files directly inside `dir` (following symlinks for the directory and for

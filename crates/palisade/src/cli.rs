@@ -153,6 +153,13 @@ pub struct ImageArgs {
     /// [default: $DOCKER_CONFIG/config.json, else ~/.docker/config.json].
     #[arg(long)]
     pub registry_config: Vec<PathBuf>,
+    /// Where analysed layers are cached by digest, so images sharing base layers read only
+    /// their own [default: $XDG_CACHE_HOME/palisade/layers, else ~/.cache/palisade/layers].
+    #[arg(long, env = "PALISADE_CACHE_DIR")]
+    pub cache_dir: Option<PathBuf>,
+    /// Read every layer; neither use nor fill the layer cache.
+    #[arg(long, env = "PALISADE_NO_CACHE")]
+    pub no_cache: bool,
 }
 
 /// `palisade scan-job`: what the operator passes to the Job it starts (flags, or the environment

@@ -101,13 +101,26 @@ pub fn scan_image(args: &ImageArgs) -> Result<Scanned> {
         insecure: args.insecure,
         credentials,
         docker_configs: args.registry_config.clone(),
+        cache: if args.no_cache {
+            None
+        } else {
+            args.cache_dir
+                .clone()
+                .or_else(palisade_image::LayerCache::default_dir)
+                .map(palisade_image::LayerCache::new)
+        },
         ..Default::default()
     };
     let source = palisade_image::parse_source(&args.image)?;
     let analysed = analyse_image(&args.image, &source, &opts)?;
     let inventory = analysed.inventory;
-    if inventory.os.is_none() && !args.report.quiet {
-        tracing::warn!(image = %args.image, "no supported OS detected; OS packages were not scanned");
+    if !args.report.quiet {
+        if inventory.os.is_none() {
+            tracing::warn!(image = %args.image, "no supported OS detected; OS packages were not scanned");
+        }
+        for w in &inventory.warnings {
+            tracing::warn!(image = %args.image, "skipped: {w}");
+        }
     }
     let findings = palisade_match::match_inventory(&db, &inventory)
         .with_context(|| format!("matching {} against {}", args.image, db_path.display()))?;
@@ -133,8 +146,8 @@ pub fn build_report(
     filter: &Filter,
     list_all_pkgs: bool,
 ) -> Scanned {
-    let result =
-        palisade_report::os_result(artifact_name, &inventory, findings, filter, list_all_pkgs);
+    let results =
+        palisade_report::results(artifact_name, &inventory, findings, filter, list_all_pkgs);
     let created_at = palisade_report::now_rfc3339();
     let today = &created_at[..10];
     metadata.os = inventory.os.as_ref().map(|os| OsMeta {
@@ -149,7 +162,7 @@ pub fn build_report(
         artifact_name: artifact_name.to_string(),
         artifact_type: artifact_type.to_string(),
         metadata,
-        results: result.into_iter().collect(),
+        results,
     };
     Scanned { report, inventory }
 }

@@ -328,11 +328,13 @@ impl ResultsClient {
     /// POSTs the inventory and turns the answer into the exit code.
     fn send_result(&self, prepared: &Prepared) -> ExitCode {
         let enc = &prepared.encoded;
+        let format_version = transport::INVENTORY_FORMAT.to_string();
         let url = format!("{}{}", self.base, transport::result_path(&self.job));
         let headers = [
             ("Content-Type", RESULT_CONTENT_TYPE),
             ("Content-Encoding", RESULT_CONTENT_ENCODING),
             (HEADER_CONTENT_SHA256, enc.sha256_hex.as_str()),
+            (transport::HEADER_INVENTORY_FORMAT, &format_version),
         ];
         match self.post(&url, &headers, &enc.body) {
             Ok(a) if (200..300).contains(&a.status) => {

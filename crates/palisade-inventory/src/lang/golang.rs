@@ -467,18 +467,17 @@ fn packages(info: &BuildInfo, path: &str) -> Vec<Package> {
         }
     }
     if let Some(v) = stdlib_version(&info.go_version) {
-        out.push(Package::lang(kind, "stdlib", v, path));
+        out.push(Package::lang(kind, "stdlib", &v, path));
     }
     out
 }
 
-/// The standard library's version from the toolchain's: `go1.19.8` → `1.19.8`, dropping the
+/// The standard library's version from the toolchain's, in the SemVer form Go's vulnerability
+/// database uses: `go1.19.8` → `1.19.8`, `go1.21rc2` → `1.21.0-rc.2`, dropping the
 /// ` X:boringcrypto`-style experiment suffix. Development toolchains (`devel go1.23-abc…`)
 /// have no release version to match advisories against.
-fn stdlib_version(go_version: &str) -> Option<&str> {
-    let v = go_version.strip_prefix("go")?;
-    let v = v.split(' ').next().unwrap_or_default();
-    (!v.is_empty()).then_some(v)
+fn stdlib_version(go_version: &str) -> Option<String> {
+    palisade_version::go_toolchain_semver(go_version)
 }
 
 #[cfg(test)]

@@ -1,0 +1,276 @@
+//! Package types: where a package was found, and how Trivy names and groups such packages.
+//!
+//! Trivy reports one result per *application*: a lockfile, a binary, or, for packages installed
+//! into a shared folder (Python's site-packages, `node_modules`), one aggregate result per
+//! language (`Python`, `Node.js`). The type decides which: each row says its Trivy name
+//! (`Results[].Type`), its ecosystem and its [`Target`].
+
+use std::fmt;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::{Class, Ecosystem, rows};
+
+/// How the report target of a package type is named.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    /// Distribution packages: one result for the image's OS, `image (debian 12.7)`.
+    Os,
+    /// Every package of this type in one result named by the language (`Python`), each
+    /// package carrying the path where it was found.
+    Aggregate(&'static str),
+    /// One result per file (lockfile or binary), named by its path.
+    File,
+}
+
+/// One package type. See the module documentation.
+#[derive(Debug)]
+pub struct PackageTypeRow {
+    /// Trivy's name for it (`Results[].Type` and the `aquasecurity:trivy:PkgType` property).
+    pub name: &'static str,
+    /// The ecosystem its packages belong to; `None` for distribution packages, whose
+    /// ecosystem is the detected OS.
+    pub ecosystem: Option<Ecosystem>,
+    /// How its results are named.
+    pub target: Target,
+}
+
+macro_rules! type_row {
+    ($ident:ident, $name:literal, $eco:expr, $target:expr, $doc:literal) => {
+        #[doc = $doc]
+        pub static $ident: PackageTypeRow = PackageTypeRow {
+            name: $name,
+            ecosystem: $eco,
+            target: $target,
+        };
+    };
+}
+
+type_row!(
+    DPKG,
+    "dpkg",
+    None,
+    Target::Os,
+    "Debian and Ubuntu packages from the dpkg database."
+);
+type_row!(
+    PYTHON_PKG,
+    "python-pkg",
+    Some(Ecosystem::PYPI),
+    Target::Aggregate("Python"),
+    "Installed Python distributions (`*.dist-info`, `*.egg-info`)."
+);
+type_row!(
+    PIP,
+    "pip",
+    Some(Ecosystem::PYPI),
+    Target::File,
+    "Pinned `requirements*.txt`."
+);
+type_row!(
+    PIPENV,
+    "pipenv",
+    Some(Ecosystem::PYPI),
+    Target::File,
+    "`Pipfile.lock`."
+);
+type_row!(
+    POETRY,
+    "poetry",
+    Some(Ecosystem::PYPI),
+    Target::File,
+    "`poetry.lock`."
+);
+type_row!(UV, "uv", Some(Ecosystem::PYPI), Target::File, "`uv.lock`.");
+type_row!(
+    NODE_PKG,
+    "node-pkg",
+    Some(Ecosystem::NPM),
+    Target::Aggregate("Node.js"),
+    "Installed Node.js packages (`node_modules/**/package.json`)."
+);
+type_row!(
+    NPM,
+    "npm",
+    Some(Ecosystem::NPM),
+    Target::File,
+    "`package-lock.json` (lockfile versions 1 to 3)."
+);
+type_row!(
+    YARN,
+    "yarn",
+    Some(Ecosystem::NPM),
+    Target::File,
+    "`yarn.lock` (classic and berry)."
+);
+type_row!(
+    PNPM,
+    "pnpm",
+    Some(Ecosystem::NPM),
+    Target::File,
+    "`pnpm-lock.yaml`."
+);
+type_row!(
+    GOBINARY,
+    "gobinary",
+    Some(Ecosystem::GO),
+    Target::File,
+    "Go binaries, from their embedded build information."
+);
+type_row!(
+    CARGO,
+    "cargo",
+    Some(Ecosystem::CRATES_IO),
+    Target::File,
+    "`Cargo.lock`."
+);
+type_row!(
+    RUSTBINARY,
+    "rustbinary",
+    Some(Ecosystem::CRATES_IO),
+    Target::File,
+    "Rust binaries built with cargo-auditable."
+);
+type_row!(
+    JAR,
+    "jar",
+    Some(Ecosystem::of(&rows::MAVEN)),
+    Target::Aggregate("Java"),
+    "Java archives."
+);
+type_row!(
+    GEMSPEC,
+    "gemspec",
+    Some(Ecosystem::of(&rows::RUBYGEMS)),
+    Target::Aggregate("Ruby"),
+    "Installed Ruby gems."
+);
+
+/// Every package type.
+pub static ALL_TYPES: &[&PackageTypeRow] = &[
+    &DPKG,
+    &PYTHON_PKG,
+    &PIP,
+    &PIPENV,
+    &POETRY,
+    &UV,
+    &NODE_PKG,
+    &NPM,
+    &YARN,
+    &PNPM,
+    &GOBINARY,
+    &CARGO,
+    &RUSTBINARY,
+    &JAR,
+    &GEMSPEC,
+];
+
+/// A handle on one package type: copied freely, compared and serialised by name.
+#[derive(Clone, Copy)]
+pub struct PackageType(&'static PackageTypeRow);
+
+impl PackageType {
+    /// The handle of a row.
+    pub const fn of(row: &'static PackageTypeRow) -> Self {
+        PackageType(row)
+    }
+
+    /// The type Trivy calls `name`.
+    pub fn from_name(name: &str) -> Option<Self> {
+        ALL_TYPES
+            .iter()
+            .find(|r| r.name == name)
+            .map(|r| PackageType(r))
+    }
+
+    /// The row itself.
+    pub fn row(self) -> &'static PackageTypeRow {
+        self.0
+    }
+
+    /// Trivy's name.
+    pub fn name(self) -> &'static str {
+        self.0.name
+    }
+
+    /// The class of its results.
+    pub fn class(self) -> Class {
+        match self.0.ecosystem {
+            Some(e) => e.class(),
+            None => Class::OsPkgs,
+        }
+    }
+
+    /// How its results are named.
+    pub fn target(self) -> Target {
+        self.0.target
+    }
+}
+
+impl PartialEq for PackageType {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.name == other.0.name
+    }
+}
+impl Eq for PackageType {}
+impl std::hash::Hash for PackageType {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.0.name.hash(state);
+    }
+}
+impl PartialOrd for PackageType {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for PackageType {
+    /// Table order.
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        let pos = |t: &PackageType| ALL_TYPES.iter().position(|r| r.name == t.0.name);
+        pos(self).cmp(&pos(other))
+    }
+}
+impl fmt::Debug for PackageType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "PackageType({})", self.0.name)
+    }
+}
+impl fmt::Display for PackageType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.0.name)
+    }
+}
+impl Serialize for PackageType {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.0.name)
+    }
+}
+impl<'de> Deserialize<'de> for PackageType {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(d)?;
+        PackageType::from_name(&name)
+            .ok_or_else(|| serde::de::Error::custom(format!("unknown package type {name:?}")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_unique_and_lang_types_have_ecosystems() {
+        let mut names: Vec<_> = ALL_TYPES.iter().map(|r| r.name).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), ALL_TYPES.len());
+        for r in ALL_TYPES {
+            let t = PackageType::of(r);
+            assert_eq!(PackageType::from_name(t.name()), Some(t));
+            match r.target {
+                Target::Os => assert!(r.ecosystem.is_none(), "{}", r.name),
+                _ => assert_eq!(t.class(), Class::LangPkgs, "{}", r.name),
+            }
+        }
+        assert_eq!(PackageType::of(&GOBINARY).class().as_str(), "lang-pkgs");
+    }
+}
