@@ -22,6 +22,18 @@
 #                            stage leaves /var/lib/dpkg/status empty, so we write it from the control data of
 #                            the unpacked .debs (Status: install ok installed), then drop the .debs
 #   multiarch      OCI index (layout only): minbase (linux/amd64) + minbase-arm64 (linux/arm64/v8)
+#   lang           5 layers: minbase
+#                            + pip install --no-deps --target /usr/local/lib/python3.11/site-packages of old,
+#                              vulnerable pure-Python wheels (Django 3.2.0 asgiref sqlparse Jinja2 2.10 requests
+#                              2.19.0 urllib3 1.24.1) and /opt/app/requirements.txt pinning them
+#                            + /opt/app/node: npm install --save-exact --ignore-scripts lodash@4.17.15 minimist@1.2.0
+#                              (package.json, package-lock.json, node_modules)
+#                            + /usr/local/bin/gofixture: static `go build` of a main importing golang.org/x/text/language,
+#                              vendored from Debian's golang-golang-x-text-dev as v0.3.7 (GOFLAGS=-mod=vendor GOPROXY=off)
+#                            + /opt/app/rust/Cargo.lock (v3; smallvec 1.6.0, regex 1.5.4, time 0.1.43 and their
+#                              dependencies as cargo resolved them; nothing is built)
+#                            Needs pip (python3-pip), npm, and go with /usr/share/gocode (golang-go
+#                            golang-golang-x-text-dev; installed with apt when missing). Downloads from PyPI and npm.
 #   big            2 layers: minbase + build-essential python3-full default-jdk-headless git curl
 #                            openssh-client perl (only with --big)
 #
@@ -30,11 +42,18 @@
 #   OUTDIR/docker/NAME.tar       docker-archive (docker save format; skopeo stores layers uncompressed)
 #   OUTDIR/oci-archive/NAME.tar  OCI archive (gzip layers)
 #   OUTDIR/manifests/NAME.dpkg.tsv  expected packages: Package Version Arch SourcePackage SourceVersion
-#                                   (installed ones, sorted; empty for deleted-dpkg)
+#                                   (installed ones, sorted; empty for deleted-dpkg; lang: minbase's)
+#   OUTDIR/manifests/lang.txt    expected language packages of lang, one per line, sorted:
+#                                Type<TAB>File<TAB>Name<TAB>Version, where Type is Trivy's (python-pkg, pip,
+#                                node-pkg, npm, gobinary, cargo) and File the file that records the package
+#                                (a dist-info METADATA, a package.json, the lockfile, the binary); read from
+#                                what pip, npm and go produced, not from a scanner
 #   OUTDIR/oci-zstd/layers       the layers image with zstd layers (skopeo --dest-compress-format zstd)
-#   OUTDIR/images.env            shell variables for tests (source it)
+#   OUTDIR/images.env            shell variables for tests (source it): PALISADE_TEST_<NAME>_OCI, _DIGEST, ...;
+#                                _PACKAGES_TXT for an image with a NAME.txt manifest (lang)
 #   OUTDIR/build-times.tsv       wall seconds per image built
-# Caches: OUTDIR/cache (debootstrap and apt downloads), OUTDIR/build/oci (build layout with stage tags).
+# Caches: OUTDIR/cache (debootstrap, apt, pip, npm and Go build downloads), OUTDIR/build/oci (build layout
+#         with stage tags).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -44,7 +63,7 @@ for a in "$@"; do
     --force) FORCE=1 ;;
     --big) BIG=1 ;;
     --no-arm64) ARM64=0 ;;
-    -h|--help) sed -n '2,35p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,57p' "$0"; exit 0 ;;
     -*) echo "unknown option $a" >&2; exit 2 ;;
     *) OUTDIR=$a ;;
   esac
@@ -133,7 +152,7 @@ has_tag() { [ -f "$LAYOUT/index.json" ] && jq -e --arg t "$1" \
 
 deps_of() {
   case $1 in
-    layers|deleted-dpkg|aged|big) echo minbase ;;
+    layers|deleted-dpkg|aged|lang|big) echo minbase ;;
     multiarch) echo minbase minbase-arm64 ;;
   esac
 }
@@ -334,6 +353,233 @@ PY
   rm -rf "$b"
 }
 
+# lang: language packages of every ecosystem the analyzers read, in layers of their own on minbase.
+LANG_PY_REQS="Django==3.2.0
+asgiref==3.3.4
+sqlparse==0.4.1
+Jinja2==2.10
+requests==2.19.0
+urllib3==1.24.1"   # --no-deps keeps the set exact (requests 2.19.0 wants urllib3<1.24: the pin is deliberate);
+                   # MarkupSafe 1.1.1 has no wheel for Python 3.11 (an sdist would need a compiler): left out
+LANG_NPM="lodash@4.17.15 minimist@1.2.0"
+LANG_SITE=usr/local/lib/python3.11/site-packages
+
+lang_tools() {  # the host tools the lang layers are made with; apt-get installs the missing ones
+  local pkgs=()
+  python3 -m pip --version >/dev/null 2>&1 || pkgs+=(python3-pip)
+  command -v npm >/dev/null || pkgs+=(npm)
+  command -v go >/dev/null || pkgs+=(golang-go)
+  [ -d /usr/share/gocode/src/golang.org/x/text/language ] || pkgs+=(golang-golang-x-text-dev)
+  [ ${#pkgs[@]} = 0 ] && return 0
+  say "lang: apt-get install ${pkgs[*]}"
+  apt-get install -y -qq --no-install-recommends "${pkgs[@]}" >/dev/null 2>&1 \
+    || { apt-get update -qq && apt-get install -y -qq --no-install-recommends "${pkgs[@]}" >/dev/null; } \
+    || die "lang: cannot install ${pkgs[*]}"
+}
+
+tar_layer() {  # tar_layer OUT.tar DIR TOP...: uncompressed tar of DIR/TOP..., sorted, root-owned, mtime SDE
+  local out=$1 dir=$2; shift 2
+  tar --create --file "$out" --directory "$dir" --sort=name --format=pax \
+    --pax-option=exthdr.name=%d/PaxHeaders/%f,delete=atime,delete=ctime \
+    --owner=root:0 --group=root:0 --mtime="@$SDE" "$@"
+}
+
+add_layer() {  # add_layer TAR CREATED_BY: append TAR to the build layout's lang tag
+  umoci raw add-layer --image "$LAYOUT:lang" --history.created "$ISO" --history.author "$AUTHOR" \
+    --history.created_by "$2" "$1"
+}
+
+lang_go_fixture() {  # lang_go_fixture DIR: static gofixture with module build info, offline
+  local d=$1 src=/usr/share/gocode/src/golang.org/x/text
+  mkdir -p "$d/vendor/golang.org/x"
+  cp -a "$src" "$d/vendor/golang.org/x/text"
+  find "$d/vendor" \( -name go.mod -o -name go.sum \) -delete
+  printf 'module example.com/palisade-test/gofixture\n\ngo 1.19\n\nrequire golang.org/x/text v0.3.7\n' > "$d/go.mod"
+  cat > "$d/main.go" <<'GO'
+package main
+
+import (
+	"fmt"
+
+	"golang.org/x/text/language"
+)
+
+func main() {
+	fmt.Println(language.Make("en-US").String())
+}
+GO
+  # Debian ships the source of a newer release; go.mod and modules.txt name it v0.3.7 (vulnerable
+  # to CVE-2021-38561 and CVE-2022-32149), which is what the binary's build info then records.
+  { echo "# golang.org/x/text v0.3.7"; echo "## explicit"
+    (cd "$d/vendor" && find golang.org/x/text -name '*.go' ! -name '*_test.go' -printf '%h\n' \
+       | grep -v -e testdata -e /cmd/ -e /gen | LC_ALL=C sort -u); } > "$d/vendor/modules.txt"
+  (cd "$d" && env CGO_ENABLED=0 GOFLAGS=-mod=vendor GOPROXY=off GOTOOLCHAIN=local GOWORK=off \
+     GOCACHE="$CACHE/go-build" GOPATH="$CACHE/gopath" \
+     go build -trimpath -buildvcs=false -ldflags="-s -w" -o "$d/gofixture" .) \
+    || die "lang: go build of the Go fixture failed"
+}
+
+build_lang() {
+  ensure_minbase_tag
+  lang_tools
+  local b=$BUILD/b-lang s m um
+  rm -rf "$b"; mkdir -p "$b"
+  um=$(umask); umask 022   # the layers' modes are the staged files' modes
+  m=$b/manifest.tsv
+  : > "$m"
+  umoci tag --image "$LAYOUT:minbase" lang
+
+  # Python: wheels only (no build step), no bytecode, no console scripts
+  s=$b/python; mkdir -p "$s/$LANG_SITE" "$s/opt/app"
+  printf '%s\n' "$LANG_PY_REQS" > "$s/opt/app/requirements.txt"
+  PIP_CACHE_DIR=$CACHE/pip PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_ROOT_USER_ACTION=ignore PIP_NO_INPUT=1 \
+    python3 -m pip install -q --no-deps --no-compile --only-binary=:all: --target "$s/$LANG_SITE" \
+    -r "$s/opt/app/requirements.txt" || die "lang: pip install failed"
+  rm -rf "${s:?}/$LANG_SITE/bin"
+  python3 - "$s" "$LANG_SITE" >> "$m" <<'PY'
+import email.parser, glob, os, sys
+root, site = sys.argv[1], sys.argv[2]
+for meta in sorted(glob.glob(os.path.join(root, site, "*.dist-info", "METADATA"))):
+    h = email.parser.Parser().parse(open(meta, encoding="utf-8"), headersonly=True)
+    print(f"python-pkg\t{os.path.relpath(meta, root)}\t{h['Name']}\t{h['Version']}")
+for line in open(os.path.join(root, "opt/app/requirements.txt")):
+    name, _, version = line.strip().partition("==")
+    print(f"pip\topt/app/requirements.txt\t{name}\t{version}")
+PY
+  tar_layer "$b/python.tar" "$s" opt usr
+  add_layer "$b/python.tar" "/bin/sh -c pip install --no-deps --no-compile --target /$LANG_SITE -r /opt/app/requirements.txt"
+
+  # Node.js: node_modules and the lockfile npm wrote
+  s=$b/node; mkdir -p "$s/opt/app/node"
+  printf '{\n  "name": "palisade-node-fixture",\n  "version": "1.0.0",\n  "private": true\n}\n' > "$s/opt/app/node/package.json"
+  (cd "$s/opt/app/node" && npm install --cache "$CACHE/npm" --save-exact --ignore-scripts --no-audit --no-fund \
+     --loglevel=error $LANG_NPM >/dev/null) || die "lang: npm install failed"
+  rm -f "$s/opt/app/node/node_modules/.package-lock.json"   # npm's own cache of the tree, not a lockfile
+  jq -r '.packages | to_entries[] | select(.key != "" and (.value.dev | not))
+         | "npm\topt/app/node/package-lock.json\t\(.key | sub(".*node_modules/"; ""))\t\(.value.version)",
+           "node-pkg\topt/app/node/\(.key)/package.json\t\(.key | sub(".*node_modules/"; ""))\t\(.value.version)"' \
+    "$s/opt/app/node/package-lock.json" >> "$m"
+  tar_layer "$b/node.tar" "$s" opt
+  add_layer "$b/node.tar" "/bin/sh -c cd /opt/app/node && npm install --save-exact --ignore-scripts $LANG_NPM"
+
+  # Go: a static binary whose build info names golang.org/x/text v0.3.7 and the toolchain
+  lang_go_fixture "$b/gofix"
+  s=$b/go; mkdir -p "$s/usr/local/bin"
+  install -m 755 "$b/gofix/gofixture" "$s/usr/local/bin/gofixture"
+  go version -m "$s/usr/local/bin/gofixture" | awk -F'\t' -v f=usr/local/bin/gofixture '
+    NR == 1 { v = $0; sub(/^.*: go/, "", v); print "gobinary\t" f "\tstdlib\t" v }
+    $2 == "dep" { print "gobinary\t" f "\t" $3 "\t" $4 }' >> "$m"
+  grep -q $'\tgolang.org/x/text\tv0.3.7$' "$m" || die "lang: the Go fixture's build info lacks golang.org/x/text v0.3.7"
+  tar_layer "$b/go.tar" "$s" usr
+  add_layer "$b/go.tar" "/bin/sh -c #(nop) COPY gofixture /usr/local/bin/ (CGO_ENABLED=0 go build -mod=vendor)"
+
+  # Rust: a Cargo.lock only. cargo 1.83 resolved it (with smallvec =1.6.0, regex =1.5.4, time =0.1.43);
+  # written as version 3, which reads the same for registry packages.
+  s=$b/rust; mkdir -p "$s/opt/app/rust"
+  cat > "$s/opt/app/rust/Cargo.lock" <<'LOCK'
+# This file is automatically @generated by Cargo.
+# It is not intended for manual editing.
+version = 3
+
+[[package]]
+name = "aho-corasick"
+version = "0.7.20"
+source = "registry+https://github.com/rust-lang/crates.io-index"
+checksum = "cc936419f96fa211c1b9166887b38e5e40b19958e5b895be7c1f93adec7071ac"
+dependencies = [
+ "memchr",
+]
+
+[[package]]
+name = "libc"
+version = "0.2.191"
+source = "registry+https://github.com/rust-lang/crates.io-index"
+checksum = "65cd87c9a6d60536580b316ad985726104730a5151c99845f2490428ef91240a"
+
+[[package]]
+name = "memchr"
+version = "2.8.3"
+source = "registry+https://github.com/rust-lang/crates.io-index"
+checksum = "cf8baf1c55e62ffcace7a9f06f4bd9cd3f0c4beb022d3b367256b91b87513d98"
+
+[[package]]
+name = "regex"
+version = "1.5.4"
+source = "registry+https://github.com/rust-lang/crates.io-index"
+checksum = "d07a8629359eb56f1e2fb1652bb04212c072a87ba68546a04065d525673ac461"
+dependencies = [
+ "aho-corasick",
+ "memchr",
+ "regex-syntax",
+]
+
+[[package]]
+name = "regex-syntax"
+version = "0.6.29"
+source = "registry+https://github.com/rust-lang/crates.io-index"
+checksum = "f162c6dd7b008981e4d40210aca20b4bd0f9b60ca9271061b07f78537722f2e1"
+
+[[package]]
+name = "rust-fixture"
+version = "0.1.0"
+dependencies = [
+ "regex",
+ "smallvec",
+ "time",
+]
+
+[[package]]
+name = "smallvec"
+version = "1.6.0"
+source = "registry+https://github.com/rust-lang/crates.io-index"
+checksum = "1a55ca5f3b68e41c979bf8c46a6f1da892ca4db8f94023ce0bd32407573b1ac0"
+
+[[package]]
+name = "time"
+version = "0.1.43"
+source = "registry+https://github.com/rust-lang/crates.io-index"
+checksum = "ca8a50ef2360fbd1eeb0ecd46795a87a19024eb4b53c5dc916ca1fd95fe62438"
+dependencies = [
+ "libc",
+ "winapi",
+]
+
+[[package]]
+name = "winapi"
+version = "0.3.9"
+source = "registry+https://github.com/rust-lang/crates.io-index"
+checksum = "5c839a674fcd7a98952e593242ea400abe93992746761e38641405d28b00f419"
+dependencies = [
+ "winapi-i686-pc-windows-gnu",
+ "winapi-x86_64-pc-windows-gnu",
+]
+
+[[package]]
+name = "winapi-i686-pc-windows-gnu"
+version = "0.4.0"
+source = "registry+https://github.com/rust-lang/crates.io-index"
+checksum = "ac3b87c63620426dd9b991e5ce0329eff545bccbbb34f3be09ff6fb6ab51b7b6"
+
+[[package]]
+name = "winapi-x86_64-pc-windows-gnu"
+version = "0.4.0"
+source = "registry+https://github.com/rust-lang/crates.io-index"
+checksum = "712e227841d057c1ee1cd2fb22fa7e5a5461ae8e48fa2ca79ec42cfc1931183f"
+LOCK
+  awk '/^\[\[package\]\]/ {n = ""} /^name = / {n = $3} /^version = / && n != "" {print n "\t" $3}' \
+      "$s/opt/app/rust/Cargo.lock" | tr -d '"' | sed 's|^|cargo\topt/app/rust/Cargo.lock\t|' >> "$m"
+  tar_layer "$b/rust.tar" "$s" opt
+  add_layer "$b/rust.tar" "/bin/sh -c #(nop) COPY Cargo.lock /opt/app/rust/"
+
+  set_config lang amd64 lang --config.workingdir /opt/app
+  { printf '# generated by scripts/build-test-images.sh: Type\tFile\tName\tVersion\n'
+    LC_ALL=C sort "$m"; } > "$OUTDIR/manifests/lang.txt"
+  cp "$OUTDIR/manifests/minbase.dpkg.tsv" "$OUTDIR/manifests/lang.dpkg.tsv"   # no dpkg change on top
+  export_image lang lang
+  rm -rf "$b"
+  umask "$um"
+}
+
 build_minbase_arm64() {
   local b=$BUILD/b-arm64 r
   r=$b/rootfs
@@ -448,6 +694,7 @@ write_env() {
       echo "PALISADE_TEST_${N}_OCI=$OUTDIR/oci/$n"
       [ -f "$OUTDIR/docker/$n.tar" ] && echo "PALISADE_TEST_${N}_DOCKER_ARCHIVE=$OUTDIR/docker/$n.tar"
       [ -f "$OUTDIR/oci-archive/$n.tar" ] && echo "PALISADE_TEST_${N}_OCI_ARCHIVE=$OUTDIR/oci-archive/$n.tar"
+      [ -f "$OUTDIR/manifests/$n.txt" ] && echo "PALISADE_TEST_${N}_PACKAGES_TXT=$OUTDIR/manifests/$n.txt"
       [ -f "$OUTDIR/manifests/$n.dpkg.tsv" ] && {
         echo "PALISADE_TEST_${N}_DPKG_TSV=$OUTDIR/manifests/$n.dpkg.tsv"
         echo "PALISADE_TEST_${N}_DPKG_COUNT=$(wc -l < "$OUTDIR/manifests/$n.dpkg.tsv")"
@@ -474,6 +721,7 @@ timed minbase build_minbase
 timed layers build_layers
 timed deleted-dpkg build_deleted_dpkg
 timed aged build_aged
+timed lang build_lang
 if [ "$ARM64" = 1 ]; then
   timed minbase-arm64 build_minbase_arm64
   timed multiarch build_multiarch

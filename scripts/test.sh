@@ -29,7 +29,11 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 OUTDIR=${PALISADE_TEST_IMAGES_DIR:-$ROOT/.work/images}
 PROFILE=${PALISADE_TEST_PROFILE:-release}
-APT_PKGS=(debootstrap umoci skopeo docker-registry apache2-utils jq curl python3 ca-certificates buildah musl-tools binutils)
+APT_PKGS=(debootstrap umoci skopeo docker-registry apache2-utils jq curl python3 ca-certificates buildah musl-tools binutils
+  golang-go golang-golang-x-text-dev)   # the lang test image's Go binary (built offline from Debian's sources)
+# The lang image's pip and npm: Debian's packages only when none is installed (CI has Node.js 20 with npm).
+python3 -m pip --version >/dev/null 2>&1 || APT_PKGS+=(python3-pip)
+command -v npm >/dev/null || APT_PKGS+=(npm)
 
 say() { printf '[test.sh %s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
 die() { say "ERROR: $*"; exit 1; }
