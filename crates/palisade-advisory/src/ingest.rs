@@ -79,6 +79,9 @@ pub struct BuildStats {
     pub non_json_entries: u64,
     /// The first few invalid records with reasons.
     pub invalid_examples: Vec<InvalidRecord>,
+    /// The first few valid records left out (withdrawn, or of no known ecosystem), with
+    /// reasons, so a user can see what a count stands for.
+    pub rejected_examples: Vec<InvalidRecord>,
     /// Stored records per ecosystem.
     pub records_by_ecosystem: BTreeMap<String, u64>,
     /// Distinct `(ecosystem, package)` keys stored.
@@ -481,6 +484,15 @@ impl Builder<'_> {
         }
     }
 
+    fn rejected(&mut self, origin: &str, reason: &str) {
+        if self.stats.rejected_examples.len() < MAX_INVALID_EXAMPLES {
+            self.stats.rejected_examples.push(InvalidRecord {
+                origin: origin.to_string(),
+                reason: reason.to_string(),
+            });
+        }
+    }
+
     /// Parses, converts and queues one record.
     fn record(&mut self, origin: &str, bytes: &[u8]) {
         let rec: OsvRecord = match serde_json::from_slice(bytes) {
@@ -492,11 +504,13 @@ impl Builder<'_> {
             Conversion::Withdrawn => {
                 self.stats.records_seen += 1;
                 self.stats.skipped_withdrawn += 1;
+                self.rejected(origin, "withdrawn by its publisher");
                 return;
             }
             Conversion::Unsupported => {
                 self.stats.records_seen += 1;
                 self.stats.skipped_unsupported += 1;
+                self.rejected(origin, "no affected package in an ecosystem Palisade knows");
                 return;
             }
             Conversion::Invalid(reason) => return self.invalid(origin, reason),

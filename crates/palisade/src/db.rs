@@ -408,6 +408,14 @@ fn print_summary(db: &Path, stats: &BuildStats) {
     for bad in &stats.invalid_examples {
         eprintln!("  invalid: {}: {}", bad.origin, bad.reason);
     }
+    for left in &stats.rejected_examples {
+        eprintln!("  left out: {}: {}", left.origin, left.reason);
+    }
+    let more = (stats.skipped_withdrawn + stats.skipped_unsupported)
+        .saturating_sub(stats.rejected_examples.len() as u64);
+    if more > 0 {
+        eprintln!("  (and {more} more left out)");
+    }
     for (eco, n) in &stats.records_by_ecosystem {
         eprintln!("  {eco}: {n} records");
     }

@@ -71,7 +71,7 @@ impl FileAnalyzer for GoBinary {
     }
 
     fn version(&self) -> u32 {
-        1
+        2
     }
 
     fn wants(&self, file: &FileInfo<'_>) -> bool {
@@ -456,9 +456,16 @@ fn packages(info: &BuildInfo, path: &str) -> Vec<Package> {
             continue;
         }
         if m.main {
-            // `go build` of a checkout stamps `(devel)`: no version to match (Trivy skips it).
-            if !m.version.is_empty() && m.version != DEVEL {
-                out.push(Package::lang(kind, m.path, m.version, path));
+            // `go build` of a checkout stamps `(devel)`; a release build usually sets its version
+            // with `-ldflags "-X main.version=…"`, which Trivy and Syft read too. Without
+            // either there is no version to match, and the module is left out.
+            let version = if m.version.is_empty() || m.version == DEVEL {
+                ldflags_version(&info.modinfo)
+            } else {
+                Some(m.version)
+            };
+            if let Some(v) = version {
+                out.push(Package::lang(kind, m.path, v, path));
             }
         } else {
             // As Trivy: a dependency without a usable version is still listed, unversioned.
@@ -472,17 +479,59 @@ fn packages(info: &BuildInfo, path: &str) -> Vec<Package> {
     out
 }
 
+/// The version a release build stamped into its main package with the linker:
+/// `build -ldflags="-s -w -X main.version=0.1.0"` → `0.1.0`. Only `main.version`,
+/// `main.Version` and `main.VERSION` count: other `-X` settings are arbitrary strings.
+fn ldflags_version(modinfo: &str) -> Option<&str> {
+    let flags = modinfo
+        .lines()
+        .find_map(|l| l.strip_prefix("build\t-ldflags="))?;
+    let flags = flags.trim().trim_matches(['"', '\'']);
+    let mut words = flags.split_whitespace();
+    while let Some(w) = words.next() {
+        let setting = match w.strip_prefix("-X") {
+            Some("") => words.next()?,
+            Some(rest) => rest.trim_start_matches('='),
+            None => continue,
+        };
+        if let Some((key, value)) = setting.split_once('=')
+            && matches!(key, "main.version" | "main.Version" | "main.VERSION")
+            && !value.is_empty()
+        {
+            return Some(value.trim_matches(['"', '\'']));
+        }
+    }
+    None
+}
+
 /// The standard library's version from the toolchain's, in the SemVer form Go's vulnerability
 /// database uses: `go1.19.8` → `1.19.8`, `go1.21rc2` → `1.21.0-rc.2`, dropping the
 /// ` X:boringcrypto`-style experiment suffix. Development toolchains (`devel go1.23-abc…`)
 /// have no release version to match advisories against.
 fn stdlib_version(go_version: &str) -> Option<String> {
-    palisade_version::go_toolchain_semver(go_version)
+    // With a `v`, as Go writes module versions and as Trivy reports `stdlib`.
+    palisade_version::go_toolchain_semver(go_version).map(|v| format!("v{v}"))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn main_module_version_from_ldflags() {
+        let m = "path\tx\nmod\tx\t(devel)\t\nbuild\t-ldflags=\"-s -w -X main.version=0.1.0\"\n";
+        assert_eq!(ldflags_version(m), Some("0.1.0"));
+        assert_eq!(
+            ldflags_version("build\t-ldflags=\"-X=main.Version=v2\"\n"),
+            Some("v2")
+        );
+        assert_eq!(
+            ldflags_version("build\t-ldflags=\"-X main.commit=abc\"\n"),
+            None
+        );
+        assert_eq!(ldflags_version("build\t-ldflags=-X\n"), None);
+        assert_eq!(ldflags_version("mod\tx\t(devel)\n"), None);
+    }
     use proptest::prelude::*;
 
     /// Test sentinels: any 16 bytes do; these are not UTF-8, like the linker's.
@@ -608,7 +657,7 @@ mod tests {
             ("golang.org/x/text", "v0.3.7"),
             ("github.com/new/name", "v1.2.0"),
             ("example.com/local", "v0.1.0"),
-            ("stdlib", "1.21.5"),
+            ("stdlib", "v1.21.5"),
         ])
     }
 
@@ -628,13 +677,13 @@ mod tests {
         let data = binary(100, &record("go1.22.1 X:boringcrypto", m), 10);
         assert_eq!(
             names(&run(&data).expect("parses")),
-            pairs(&[("y", "v1.0.0"), ("stdlib", "1.22.1")])
+            pairs(&[("y", "v1.0.0"), ("stdlib", "v1.22.1")])
         );
         // No module information at all (GOPATH builds): the standard library only.
         let data = binary(100, &record("go1.19.8", ""), 10);
         assert_eq!(
             names(&run(&data).expect("parses")),
-            pairs(&[("stdlib", "1.19.8")])
+            pairs(&[("stdlib", "v1.19.8")])
         );
         // A development toolchain has no release version for the standard library.
         let data = binary(100, &record("devel go1.23-abc123 Tue", m), 10);
@@ -654,7 +703,7 @@ mod tests {
         let data = binary(4000, &record("go1.19.8", m), 100);
         assert_eq!(
             names(&run(&data).expect("parses")),
-            pairs(&[("example.com/dep", "v1.2.3"), ("stdlib", "1.19.8")])
+            pairs(&[("example.com/dep", "v1.2.3"), ("stdlib", "v1.19.8")])
         );
     }
 
@@ -826,7 +875,7 @@ mod tests {
         );
         assert!(found.modinfo.contains("build\tGOAMD64=v1\n"));
         let pkgs = scan.finish(file.path).expect("parses");
-        assert_eq!(names(&pkgs), pairs(&[("stdlib", "1.19.8")]));
+        assert_eq!(names(&pkgs), pairs(&[("stdlib", "v1.19.8")]));
     }
 
     proptest! {

@@ -54,11 +54,11 @@ impl FileAnalyzer for Installed {
     }
 
     fn version(&self) -> u32 {
-        1
+        2
     }
 
     fn wants(&self, file: &FileInfo<'_>) -> bool {
-        is_installed_manifest(file.path)
+        is_installed_manifest(file.path) || is_app_manifest(file.path)
     }
 
     fn analyze(
@@ -83,6 +83,13 @@ impl FileAnalyzer for Installed {
             _ => Vec::new(),
         })
     }
+}
+
+/// An application's own `package.json` outside any `node_modules` tree (`/opt/app/package.json`).
+/// Trivy and Syft both list the application itself as a package; manifests deeper inside an
+/// installed package (test fixtures, sub-folders) are not packages and stay out.
+fn is_app_manifest(path: &str) -> bool {
+    (path == "package.json" || path.ends_with("/package.json")) && !path.contains("node_modules/")
 }
 
 impl FileAnalyzer for Lockfiles {
@@ -356,9 +363,15 @@ mod tests {
             assert!(INSTALLED.wants(&info(path, 1)), "{path}");
             assert!(!LOCKFILES.wants(&info(path, 1)), "{path}");
         }
+        // The application's own manifest is a package too (Trivy and Syft list it).
         for path in [
             "package.json",
             "app/package.json",
+            "opt/app/node/package.json",
+        ] {
+            assert!(INSTALLED.wants(&info(path, 1)), "{path}");
+        }
+        for path in [
             "node_modules/package.json",
             "app/node_modules/package.json",
             "app/node_modules/x/lib/package.json",
