@@ -61,7 +61,7 @@ pub fn scan_sbom(args: &SbomArgs) -> Result<Scanned> {
             tracing::warn!(sbom = %name, "the SBOM names no supported operating system; OS packages were not matched");
         }
         if sbom.skipped > 0 {
-            tracing::warn!(sbom = %name, components = sbom.skipped, "components other than Debian/Ubuntu packages were not matched");
+            tracing::warn!(sbom = %name, components = sbom.skipped, "components of no known ecosystem (no purl, or a purl type Palisade does not read) were not matched");
         }
     }
     let findings = palisade_match::match_inventory(&db, &sbom.inventory)
