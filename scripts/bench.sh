@@ -78,8 +78,8 @@ if [ "$PAL_OK" = 1 ]; then
   else
     say "palisade has no bench-floor subcommand yet: floor not measured"
   fi
-  measure palisade "oci (gzip)" "$PALISADE" image --format json "${DBARGS[@]}" "oci:$OCI"
-  measure palisade "docker-archive" "$PALISADE" image --format json "${DBARGS[@]}" "$ARCHIVE"
+  measure palisade "oci (gzip)" "$PALISADE" image --no-cache --format json "${DBARGS[@]}" "oci:$OCI"
+  measure palisade "docker-archive" "$PALISADE" image --no-cache --format json "${DBARGS[@]}" "$ARCHIVE"
 fi
 
 TRIVY=

@@ -158,7 +158,8 @@ pub struct ImageArgs {
     #[arg(long, env = "PALISADE_CACHE_DIR")]
     pub cache_dir: Option<PathBuf>,
     /// Read every layer; neither use nor fill the layer cache.
-    #[arg(long, env = "PALISADE_NO_CACHE")]
+    /// (`PALISADE_NO_CACHE=1` in the environment does the same; `0`, `false` or empty do not.)
+    #[arg(long, env = "PALISADE_NO_CACHE", value_parser = clap::builder::FalseyValueParser::new())]
     pub no_cache: bool,
 }
 

@@ -48,6 +48,11 @@ pub fn palisade_env(args: &[&str], envs: &[(&str, &str)]) -> Output {
         .env_remove("PALISADE_USERNAME")
         .env_remove("PALISADE_PASSWORD")
         .env_remove("PALISADE_DB")
+        .env_remove("PALISADE_CACHE_DIR")
+        // Each test reads its images for real: a layer cache shared between tests would let
+        // one test's good layer stand in for another's deliberately corrupted copy. The cache
+        // has its own test (`layer_cache`), with its own folder.
+        .env("PALISADE_NO_CACHE", "1")
         .env("DOCKER_CONFIG", "/nonexistent-palisade-test")
         .env("NO_COLOR", "1");
     for (k, v) in envs {
