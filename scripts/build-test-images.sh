@@ -459,6 +459,8 @@ PY
          | "npm\topt/app/node/package-lock.json\t\(.key | sub(".*node_modules/"; ""))\t\(.value.version)",
            "node-pkg\topt/app/node/\(.key)/package.json\t\(.key | sub(".*node_modules/"; ""))\t\(.value.version)"' \
     "$s/opt/app/node/package-lock.json" >> "$m"
+  # the application's own package.json records a package too (Trivy's node-pkg lists it)
+  jq -r '"node-pkg\topt/app/node/package.json\t\(.name)\t\(.version)"' "$s/opt/app/node/package.json" >> "$m"
   tar_layer "$b/node.tar" "$s" opt
   add_layer "$b/node.tar" "/bin/sh -c cd /opt/app/node && npm install --save-exact --ignore-scripts $LANG_NPM"
 
@@ -467,7 +469,7 @@ PY
   s=$b/go; mkdir -p "$s/usr/local/bin"
   install -m 755 "$b/gofix/gofixture" "$s/usr/local/bin/gofixture"
   go version -m "$s/usr/local/bin/gofixture" | awk -F'\t' -v f=usr/local/bin/gofixture '
-    NR == 1 { v = $0; sub(/^.*: go/, "", v); print "gobinary\t" f "\tstdlib\t" v }
+    NR == 1 { v = $0; sub(/^.*: go/, "v", v); print "gobinary\t" f "\tstdlib\t" v }
     $2 == "dep" { print "gobinary\t" f "\t" $3 "\t" $4 }' >> "$m"
   grep -q $'\tgolang.org/x/text\tv0.3.7$' "$m" || die "lang: the Go fixture's build info lacks golang.org/x/text v0.3.7"
   tar_layer "$b/go.tar" "$s" usr

@@ -1682,3 +1682,185 @@ fn operator_installs_its_crds() {
             .contains("custom resource definitions installed or updated")
     );
 }
+
+/// A database of one OSV record per language ecosystem of the `lang` image (`introduced` 0).
+fn lang_db(dir: &Path) -> PathBuf {
+    let src = dir.join("osv-lang");
+    std::fs::create_dir_all(&src).expect("mkdir");
+    let records = [
+        ("PLT-PYPI-1", "CVE-2021-31542", "PyPI", "django", "3.2.1"),
+        ("PLT-NPM-1", "CVE-2020-8203", "npm", "lodash", "4.17.19"),
+        (
+            "PLT-GO-1",
+            "CVE-2022-32149",
+            "Go",
+            "golang.org/x/text",
+            "0.3.8",
+        ),
+        ("PLT-GO-2", "CVE-2023-29400", "Go", "stdlib", "1.19.9"),
+        (
+            "PLT-CRATES-1",
+            "CVE-2021-25900",
+            "crates.io",
+            "smallvec",
+            "1.6.1",
+        ),
+    ];
+    for (id, cve, ecosystem, name, fixed) in records {
+        let range = if ecosystem == "PyPI" {
+            "ECOSYSTEM"
+        } else {
+            "SEMVER"
+        };
+        let record = json!({
+            "schema_version": "1.6.0", "id": id, "modified": "2025-01-01T00:00:00Z",
+            "aliases": [cve], "summary": format!("{cve} in {name}"),
+            "affected": [{"package": {"ecosystem": ecosystem, "name": name},
+                "ranges": [{"type": range, "events": [{"introduced": "0"}, {"fixed": fixed}]}]}],
+            "severity": [{"type": "CVSS_V3", "score": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:N/A:H"}],
+        });
+        std::fs::write(
+            src.join(format!("{id}.json")),
+            serde_json::to_vec(&record).expect("json"),
+        )
+        .expect("write record");
+    }
+    let db = dir.join("lang.db");
+    let out = common::palisade(&[
+        "db",
+        "build",
+        "--osv",
+        src.to_str().expect("utf-8"),
+        "--db",
+        db.to_str().expect("utf-8"),
+    ]);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    db
+}
+
+/// The purl type of a language package type (Trivy's `Results[].Type`).
+fn purl_type(kind: &str) -> &'static str {
+    match kind {
+        "python-pkg" | "pip" => "pypi",
+        "node-pkg" | "npm" => "npm",
+        "gobinary" => "golang",
+        "cargo" => "cargo",
+        other => panic!("unexpected package type {other} in manifests/lang.txt"),
+    }
+}
+
+/// A workload on the `lang` image (Python, Node.js, Go and Rust packages on Debian): its
+/// VulnerabilityReport has the language findings `palisade image` has, each with the purl of its
+/// ecosystem, and its SbomReport lists every package of the image.
+#[test]
+fn language_packages_reach_both_reports() {
+    let Some(images) = common::images() else {
+        return;
+    };
+    let manifest = std::env::var_os("PALISADE_TEST_LANG_PACKAGES_TXT")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| images.join("manifests/lang.txt"));
+    let Ok(manifest) = std::fs::read_to_string(&manifest) else {
+        assert!(
+            std::env::var("PALISADE_TEST_REQUIRE_IMAGES").as_deref() != Ok("1"),
+            "{} is missing but images are required; run scripts/build-test-images.sh",
+            manifest.display()
+        );
+        eprintln!("SKIPPED: no lang image; run scripts/build-test-images.sh");
+        return;
+    };
+    // (Type, File, Name, Version) of every language package the image build recorded.
+    let packages: Vec<Vec<&str>> = manifest
+        .lines()
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(|l| l.split('\t').collect())
+        .collect();
+    assert!(packages.len() > 20 && packages.iter().all(|p| p.len() == 4));
+
+    let registry = common::env("PALISADE_TEST_REGISTRY");
+    let image = format!("{registry}/palisade-test/lang:latest");
+    let c = Cluster::start(&[&registry]);
+    let db = lang_db(c.dir.path());
+    c.apply(&deployment("polyglot", &image));
+    let op = c.operator(&db, &[]);
+    let report = wait("the VulnerabilityReport", 120, &op, || {
+        c.reports("VulnerabilityReport", "apps").into_iter().next()
+    });
+    let sbom = wait("the SbomReport", 60, &op, || {
+        c.reports("SbomReport", "apps").into_iter().next()
+    });
+
+    // The findings are the CLI's, one row per finding of every result (lodash is in both the
+    // Node.js result and the lockfile's).
+    let rows = report["report"]["vulnerabilities"]
+        .as_array()
+        .expect("vulnerabilities");
+    let cli = common::scan_json(&db, &image, &[], &[]);
+    let cli_rows: usize = cli["Results"]
+        .as_array()
+        .expect("Results")
+        .iter()
+        .map(|r| r["Vulnerabilities"].as_array().map_or(0, Vec::len))
+        .sum();
+    assert_eq!(rows.len(), cli_rows, "{report}");
+    assert_eq!(report_findings(&report), cli_findings(&db, &image));
+    let resources: BTreeSet<&str> = rows.iter().filter_map(|v| v["resource"].as_str()).collect();
+    for want in [
+        "Django",
+        "lodash",
+        "golang.org/x/text",
+        "smallvec",
+        "stdlib",
+    ] {
+        assert!(resources.contains(want), "{want} in {resources:?}");
+    }
+    // Each row names its package by the purl of its ecosystem.
+    for v in rows {
+        let resource = v["resource"].as_str().unwrap_or_default();
+        let version = v["installedVersion"].as_str().unwrap_or_default();
+        let kind = packages
+            .iter()
+            .find(|p| p[2] == resource && p[3] == version)
+            .map(|p| p[0])
+            .unwrap_or_else(|| panic!("{resource} {version} is not in manifests/lang.txt"));
+        let purl = v["packagePURL"].as_str().unwrap_or_default();
+        let name = resource.to_lowercase();
+        assert!(
+            purl.starts_with(&format!("pkg:{}/", purl_type(kind)))
+                && purl.to_lowercase().contains(&format!("{name}@{version}")),
+            "{resource} {version} ({kind}): {purl}"
+        );
+    }
+
+    // The SbomReport has a component for every package, with its ecosystem's purl.
+    let comps = sbom["report"]["components"]["components"]
+        .as_array()
+        .expect("components");
+    for p in &packages {
+        let (kind, name, version) = (p[0], p[2], p[3]);
+        let prefix = format!("pkg:{}/", purl_type(kind));
+        assert!(
+            comps.iter().any(|c| {
+                c["purl"].as_str().is_some_and(|u| u.starts_with(&prefix))
+                    && c["name"]
+                        .as_str()
+                        .is_some_and(|n| n.eq_ignore_ascii_case(name))
+                    && c["version"] == version
+            }),
+            "no {prefix} component for {kind} {name} {version}"
+        );
+    }
+    let dpkg: usize = common::env("PALISADE_TEST_LANG_DPKG_COUNT")
+        .parse()
+        .expect("count");
+    let debs = comps
+        .iter()
+        .filter(|c| {
+            c["purl"]
+                .as_str()
+                .is_some_and(|u| u.starts_with("pkg:deb/"))
+        })
+        .count();
+    assert_eq!(debs, dpkg, "the OS packages are there too");
+    assert_eq!(c.jobs_created(), 1);
+}
