@@ -244,101 +244,214 @@ def is_infinity(kind: str, value: str) -> bool:
     return kind == "limit" and "*" in value
 
 
-def prepare(comps: Comparisons, eco: str, pkg_name: str, installed: str, aff: dict) -> None:
-    """Registers every comparison evaluate() will make for this affected entry."""
-    v = tool_version(eco, pkg_name, installed, installed=True)
-    comps.want(eco, v, v)
-    for x in aff.get("versions") or []:
-        comps.want(eco, v, tool_version(eco, pkg_name, str(x), installed=False))
-    for rng in aff.get("ranges") or []:
-        if rng.get("type") not in EVALUATED_RANGE_TYPES:
-            continue
-        evs = []
-        for ev in rng.get("events") or []:
+_RANGE_EVENTS: dict[tuple[int, str, str], list[tuple[str, str, str, int]]] = {}
+_COMPARANDS: dict[tuple, list[str]] = {}
+_RECORD_PREPARED: set[tuple] = set()
+
+
+def range_events(eco: str, pkg_name: str, rng: dict) -> list[tuple[str, str, str, int]]:
+    """(kind, OSV value, tool spelling, position in the record) for each event of a range."""
+    key = (id(rng), eco, pkg_name)
+    out = _RANGE_EVENTS.get(key)
+    if out is None:
+        out = []
+        for n, ev in enumerate(rng.get("events") or []):
             kind, value = event_kind(ev)
-            if is_minus_infinity(kind, value) or is_infinity(kind, value):
-                continue
-            evs.append(tool_version(eco, pkg_name, value, installed=False))
-        for i, a in enumerate(evs):
-            comps.want(eco, v, a)
-            for b in evs[i + 1:]:
-                comps.want(eco, a, b)  # for sorting the events
+            out.append((kind, value, tool_version(eco, pkg_name, value, installed=False), n))
+        _RANGE_EVENTS[key] = out
+    return out
+
+
+def evaluated_ranges(aff: dict) -> list[dict]:
+    return [r for r in aff.get("ranges") or [] if r.get("type") in EVALUATED_RANGE_TYPES]
+
+
+def fix_candidates(eco: str, pkg_name: str, entries: list[dict]) -> list[tuple[str, str]]:
+    """(tool spelling, OSV value) of every fixed event of the entries, without repeats."""
+    seen = {}
+    for aff in entries:
+        for rng in evaluated_ranges(aff):
+            for kind, value, tv, _ in range_events(eco, pkg_name, rng):
+                if kind == "fixed":
+                    seen.setdefault(tv, value)
+    return list(seen.items())
+
+
+def comparands(eco: str, pkg_name: str, entries: list[dict]) -> list[str]:
+    """Tool spellings of every event version and listed version of the entries."""
+    key = (eco, pkg_name, *map(id, entries))
+    out = _COMPARANDS.get(key)
+    if out is None:
+        seen = {}
+        for aff in entries:
+            for x in aff.get("versions") or []:
+                seen[tool_version(eco, pkg_name, str(x), installed=False)] = None
+            for rng in evaluated_ranges(aff):
+                for kind, value, tv, _ in range_events(eco, pkg_name, rng):
+                    if not (is_minus_infinity(kind, value) or is_infinity(kind, value)):
+                        seen[tv] = None
+        out = _COMPARANDS[key] = list(seen)
+    return out
+
+
+def prepare_version(comps: Comparisons, eco: str, pkg_name: str, v: str,
+                    entries: list[dict]) -> None:
+    """Registers the comparisons that deciding tool-spelled version v against the entries
+    needs: v against every event and every listed version."""
+    comps.want(eco, v, v)
+    for x in comparands(eco, pkg_name, entries):
+        comps.want(eco, v, x)
+
+
+def prepare(comps: Comparisons, eco: str, pkg_name: str, installed: str,
+            entries: list[dict]) -> None:
+    """Registers every comparison evaluate() and first_fix() will make for a package version
+    and the entries of one record that name the package."""
+    v = tool_version(eco, pkg_name, installed, installed=True)
+    prepare_version(comps, eco, pkg_name, v, entries)
+    key = (eco, pkg_name, *map(id, entries))
+    if key in _RECORD_PREPARED:
+        return
+    _RECORD_PREPARED.add(key)
+    for aff in entries:
+        for rng in evaluated_ranges(aff):
+            evs = [tv for k, val, tv, _ in range_events(eco, pkg_name, rng)
+                   if not (is_minus_infinity(k, val) or is_infinity(k, val))]
+            for i, a in enumerate(evs):
+                for b in evs[i + 1:]:
+                    comps.want(eco, a, b)  # for sorting the events
+    # The fixed version reported is the lowest fixed event above v that the record does not
+    # itself affect: each candidate is decided like an installed version.
+    fixes = [tv for tv, _ in fix_candidates(eco, pkg_name, entries)]
+    for i, f in enumerate(fixes):
+        prepare_version(comps, eco, pkg_name, f, entries)
+        for g in fixes[i + 1:]:
+            comps.want(eco, f, g)
 
 
 @dataclass
 class Verdict:
     affected: bool
     how: str = ""  # "versions" or "ranges"
-    next_fix: str | None = None  # first fixed event above the installed version, OSV spelling
-    fixes: list[str] = field(default_factory=list)  # every fixed event, OSV spelling
+    next_fix: str | None = None  # first fixed event above v that is not affected, OSV spelling
+    ties: list[str] = field(default_factory=list)  # versions where events of two kinds meet
 
 
-def evaluate(comps: Comparisons, eco: str, pkg_name: str, installed: str, aff: dict) -> Verdict:
-    """IsVulnerable for one affected entry, per https://ossf.github.io/osv-schema/#evaluation.
-    Raises Unevaluable when the tool refuses a version that the decision needs."""
-    v = tool_version(eco, pkg_name, installed, installed=True)
-    cmp = functools.partial(comps.cmp, eco)
+class Evaluator:
+    """IsVulnerable of https://ossf.github.io/osv-schema/#evaluation over prepared comparisons.
+    Events of one range are sorted by the tool; events at the same version keep their order in
+    the record (a stable sort, as osv.dev's own evaluation does). Raises Unevaluable when the
+    tool refuses a version that the decision needs."""
 
-    fixes: list[str] = []
-    next_fix: tuple[str, str] | None = None  # (tool spelling, OSV spelling)
-    in_ranges = False
-    for rng in aff.get("ranges") or []:
-        if rng.get("type") not in EVALUATED_RANGE_TYPES:
-            continue
-        events = []
-        for n, ev in enumerate(rng.get("events") or []):
-            kind, value = event_kind(ev)
-            events.append((kind, value, tool_version(eco, pkg_name, value, installed=False), n))
+    def __init__(self, comps: Comparisons):
+        self.comps = comps
+        self._sorted: dict[tuple[int, str, str], tuple[list, list[str]]] = {}
 
-        # BeforeLimits
-        limits = [e for e in events if e[0] == "limit"]
-        if limits and not any(is_infinity(k, val) or cmp(v, tv) < 0 for k, val, tv, _ in limits):
-            continue
+    def sorted_events(self, eco: str, pkg_name: str, rng: dict):
+        key = (id(rng), eco, pkg_name)
+        if key not in self._sorted:
+            cmp = self.comps.cmp
 
-        def order(x, y):
-            xk, yk = x[0], y[0]
-            x_low, y_low = is_minus_infinity(xk, x[1]), is_minus_infinity(yk, y[1])
-            x_high, y_high = is_infinity(xk, x[1]), is_infinity(yk, y[1])
-            if x_low or y_low or x_high or y_high:
-                xr = -1 if x_low else (1 if x_high else 0)
-                yr = -1 if y_low else (1 if y_high else 0)
-                c = (xr > yr) - (xr < yr)
-            else:
-                c = cmp(x[2], y[2])
-            return c if c else (x[3] > y[3]) - (x[3] < y[3])
+            def rank(e):
+                return -1 if is_minus_infinity(e[0], e[1]) else (1 if is_infinity(e[0], e[1]) else 0)
 
-        vulnerable = False
-        for kind, value, tv, _ in sorted(events, key=functools.cmp_to_key(order)):
-            if kind == "introduced" and (is_minus_infinity(kind, value) or cmp(v, tv) >= 0):
-                vulnerable = True
-            elif kind == "fixed" and cmp(v, tv) >= 0:
-                vulnerable = False
-            elif kind == "last_affected" and cmp(v, tv) > 0:
-                vulnerable = False
-        for kind, value, tv, _ in events:
-            if kind == "fixed":
-                fixes.append(value)
-                if vulnerable and cmp(v, tv) < 0 and (next_fix is None or cmp(tv, next_fix[0]) < 0):
-                    next_fix = (tv, value)
-        in_ranges = in_ranges or vulnerable
+            def order(x, y):
+                rx, ry = rank(x), rank(y)
+                c = (rx > ry) - (rx < ry)
+                if not c and rx == 0:
+                    c = cmp(eco, x[2], y[2])
+                return c if c else (x[3] > y[3]) - (x[3] < y[3])
 
-    in_versions = False
-    for x in aff.get("versions") or []:
-        x = str(x)
-        if x == installed:
-            in_versions = True
-            break
+            evs = range_events(eco, pkg_name, rng)
+            try:
+                srt = sorted(evs, key=functools.cmp_to_key(order))
+            except Unevaluable as e:
+                srt = e  # remembered: every version evaluated against it is unevaluable
+            ties = []
+            if not isinstance(srt, Exception):
+                for a, b in zip(srt, srt[1:]):
+                    if a[0] != b[0] and rank(a) == rank(b) == 0 and cmp(eco, a[2], b[2]) == 0 \
+                            and "limit" not in (a[0], b[0]):
+                        ties.append(f"{a[0]} and {b[0]} both at {a[1]}")
+            self._sorted[key] = (srt, ties)
+        return self._sorted[key]
+
+    def in_ranges(self, eco: str, pkg_name: str, v: str, aff: dict) -> tuple[bool, list[str]]:
+        cmp = self.comps.cmp
+        hit, all_ties = False, []
+        for rng in evaluated_ranges(aff):
+            events = range_events(eco, pkg_name, rng)
+            limits = [e for e in events if e[0] == "limit"]
+            if limits and not any(is_infinity(k, val) or cmp(eco, v, tv) < 0
+                                  for k, val, tv, _ in limits):
+                continue
+            srt, ties = self.sorted_events(eco, pkg_name, rng)
+            if isinstance(srt, Exception):
+                raise srt
+            vulnerable = False
+            for kind, value, tv, _ in srt:
+                if kind == "introduced" and (is_minus_infinity(kind, value) or cmp(eco, v, tv) >= 0):
+                    vulnerable = True
+                elif kind == "fixed" and cmp(eco, v, tv) >= 0:
+                    vulnerable = False
+                elif kind == "last_affected" and cmp(eco, v, tv) > 0:
+                    vulnerable = False
+            if vulnerable:
+                hit = True
+                all_ties += ties
+        return hit, all_ties
+
+    def in_versions(self, eco: str, pkg_name: str, v: str, raw: str | None, aff: dict) -> bool:
+        for x in aff.get("versions") or []:
+            x = str(x)
+            if raw is not None and x == raw:
+                return True
+            try:
+                if self.comps.cmp(eco, v, tool_version(eco, pkg_name, x, installed=False)) == 0:
+                    return True
+            except Unevaluable:
+                continue  # an unparsable entry (or v) can only match by its exact string
+        return False
+
+    def affects(self, eco: str, pkg_name: str, v: str, raw: str | None,
+                entries: list[dict]) -> tuple[bool, str, list[str]]:
+        """Whether any entry affects tool-spelled version v (raw: as the report spells it)."""
+        error = None
+        for aff in entries:
+            if self.in_versions(eco, pkg_name, v, raw, aff):
+                return True, "versions", []
+        for aff in entries:
+            try:
+                hit, ties = self.in_ranges(eco, pkg_name, v, aff)
+            except Unevaluable as e:
+                error = error or e
+                continue
+            if hit:
+                return True, "ranges", ties
+        if error:
+            raise error
+        return False, "", []
+
+    def evaluate(self, eco: str, pkg_name: str, installed: str, entries: list[dict]) -> Verdict:
+        v = tool_version(eco, pkg_name, installed, installed=True)
+        hit, how, ties = self.affects(eco, pkg_name, v, installed, entries)
+        if not hit:
+            return Verdict(False)
+        next_fix = None
         try:
-            if cmp(v, tool_version(eco, pkg_name, x, installed=False)) == 0:
-                in_versions = True
-                break
+            above = [(tv, val) for tv, val in fix_candidates(eco, pkg_name, entries)
+                     if self.comps.cmp(eco, v, tv) < 0]
+            above.sort(key=functools.cmp_to_key(lambda a, b: self.comps.cmp(eco, a[0], b[0])))
+            for tv, val in above:
+                try:
+                    if not self.affects(eco, pkg_name, tv, None, entries)[0]:
+                        next_fix = val
+                        break
+                except Unevaluable:
+                    continue
         except Unevaluable:
-            continue  # an unparsable list entry can only match by its exact string
-
-    if in_versions or in_ranges:
-        return Verdict(True, "versions" if in_versions else "ranges",
-                       next_fix[1] if next_fix else None, fixes)
-    return Verdict(False, fixes=fixes)
+            pass  # v itself is refused by the tool (matched by an exact listed string)
+        return Verdict(True, how, next_fix, ties)
 
 
 def describe(aff: dict) -> str:
@@ -425,7 +538,7 @@ class Expected:
     eco: str
     how: str
     next_fix: str | None
-    fixes: list[str]
+    ties: list[str]
     affected_desc: str
     paths: list[str]
 
@@ -457,15 +570,19 @@ def main(argv=None) -> int:
 
     comps = Comparisons(comparator_commands(args), args.node_modules)
 
-    # Phase 1: what to compare. Oracle candidates: every affected entry naming the package.
-    candidates = []  # (result, name, version, record, affected index)
+    # Phase 1: what to compare. Oracle candidates: every record with an affected entry naming
+    # the package (its entries for the package are decided together).
+    candidates = []  # (result, name, version, record, entries)
     for res in results:
         for (name, version) in sorted(res.packages):
+            by_record: dict[str, tuple[Record, list[dict]]] = {}
             for rec, i in index.get((res.eco, norm_name(res.eco, name)), []):
                 if rec.withdrawn and not args.include_withdrawn:
                     continue
-                candidates.append((res, name, version, rec, i))
-                prepare(comps, res.eco, name, version, rec.affected[i])
+                by_record.setdefault(rec.id, (rec, []))[1].append(rec.affected[i])
+            for rec, entries in by_record.values():
+                candidates.append((res, name, version, rec, entries))
+                prepare(comps, res.eco, name, version, entries)
 
     # Palisade's findings, and the comparisons needed to explain them.
     pal: dict[tuple, dict] = {}
@@ -482,7 +599,7 @@ def main(argv=None) -> int:
                 fixed = v.get("FixedVersion") or ""
                 for aff in records[rid].affected:
                     if (aff.get("package") or {}).get("ecosystem") == res.eco:
-                        prepare(comps, res.eco, name, inst, aff)
+                        prepare(comps, res.eco, name, inst, [aff])
                         if fixed:  # so that fixed versions compare by the tool, not by spelling
                             for f in fixed_events(aff):
                                 comps.want(res.eco, tool_version(res.eco, name, fixed, False),
@@ -501,28 +618,21 @@ def main(argv=None) -> int:
         return 2
 
     # Phase 3: evaluate.
+    ev = Evaluator(comps)
     expected: dict[tuple, Expected] = {}
     unevaluable = []
-    for res, name, version, rec, i in candidates:
-        aff = rec.affected[i]
+    for res, name, version, rec, entries in candidates:
         try:
-            verdict = evaluate(comps, res.eco, name, version, aff)
+            verdict = ev.evaluate(res.eco, name, version, entries)
         except Unevaluable as e:
             unevaluable.append((res.eco, res.target, name, version, rec.id, str(e)))
             continue
         if not verdict.affected:
             continue
         key = (res.target, name, version, rec.id)
-        if key in expected:  # several affected entries of one record: keep the lowest fix
-            old = expected[key]
-            if old.next_fix is None or (verdict.next_fix is not None and comps.cmp(
-                    res.eco, tool_version(res.eco, name, verdict.next_fix, False),
-                    tool_version(res.eco, name, old.next_fix, False)) < 0):
-                old.next_fix = verdict.next_fix
-            old.affected_desc += " | " + describe(aff)
-            continue
-        expected[key] = Expected(res.eco, verdict.how, verdict.next_fix, verdict.fixes,
-                                 describe(aff), sorted(res.packages[(name, version)]))
+        expected[key] = Expected(res.eco, verdict.how, verdict.next_fix, verdict.ties,
+                                 " | ".join(describe(a) for a in entries),
+                                 sorted(res.packages[(name, version)]))
 
     listed = {(res.target, n, v) for res in results for (n, v) in res.packages}
 
@@ -547,12 +657,20 @@ def main(argv=None) -> int:
                 continue
             same = norm_name(eco, pkg.get("name", "")) == norm_name(eco, name)
             try:
-                ver = evaluate(comps, eco, name, inst, aff)
+                ver = ev.evaluate(eco, name, inst, [aff])
                 verdict = "affected" if ver.affected else "not affected"
             except Unevaluable as e:
                 verdict = f"unevaluable ({e})"
+            ties = []
+            for rng in evaluated_ranges(aff):
+                try:
+                    ties += ev.sorted_events(eco, name, rng)[1]
+                except Unevaluable:
+                    pass
+            tie_note = (f" [tie: {'; '.join(ties)}; the spec leaves their order open, the "
+                        f"oracle keeps the record's order]") if ties else ""
             why.append(f"entry {pkg.get('name')!r}{'' if same else ' (other package)'}: "
-                       f"{describe(aff)} -> oracle: {verdict}")
+                       f"{describe(aff)} -> oracle: {verdict}{tie_note}")
         if not any((a.get("package") or {}).get("ecosystem") == eco for a in rec.affected):
             why.append(f"record has no {eco} entry")
         return "; ".join(why)
@@ -567,6 +685,9 @@ def main(argv=None) -> int:
                     and (set(pal[k]["ids"]) & set(cve))]
         if same_cve:
             extra += f"; Palisade reports the same CVE {cve} for this package via {same_cve}"
+        if e.ties:
+            extra += (f"; tie: {'; '.join(e.ties)} (the spec leaves their order open, the "
+                      f"oracle keeps the record's order)")
         return f"{e.affected_desc} (matched by {e.how}){extra}"
 
     def same_fix(eco, name, a, b):
@@ -685,7 +806,7 @@ def main(argv=None) -> int:
             "agree": verdict == "AGREE",
         }
         with open(args.json, "w") as f:
-            json.dump(doc, f, indent=1)
+            json.dump(doc, f)
     return 0 if verdict == "AGREE" else 1
 
 

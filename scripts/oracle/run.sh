@@ -9,6 +9,7 @@
 #   scripts/oracle/run.sh --report FILE    # compare an existing report (repeatable; no scan)
 #   scripts/oracle/run.sh --setup-only     # only install/build the version tools
 #   scripts/oracle/run.sh --self-test      # setup, then the oracle's own tests
+#   scripts/oracle/run.sh --sweep          # also the boundary sweep (sweep.py -> palisade sbom)
 # Environment (defaults in brackets):
 #   IMAGE      [oci:/root/pti/out/oci/lang-fixtures:latest]
 #   PALISADE   [<repo>/target/release/palisade]; waited for up to WAIT_PALISADE s [600]
@@ -32,12 +33,14 @@ REPORT="${REPORT:-/tmp/lang.json}"
 OUT="${OUT:-$work/oracle-out}"
 
 mode=full
+sweep=0
 reports=()
 while [ $# -gt 0 ]; do
     case "$1" in
         --report) reports+=("$2"); mode=compare; shift 2 ;;
         --setup-only) mode=setup; shift ;;
         --self-test) mode=selftest; shift ;;
+        --sweep) sweep=1; shift ;;
         -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
         *) echo "run.sh: unknown argument $1" >&2; exit 2 ;;
     esac
@@ -77,22 +80,24 @@ setup() {
 }
 
 compare() {
-    mkdir -p "$OUT"
+    local out="$OUT"
+    if [ "${1:-}" = --out ]; then out="$2"; shift 2; fi
+    mkdir -p "$out"
     local args=()
     for r in "$@"; do args+=(--report "$r"); done
     for z in $OSV_ZIPS; do args+=(--osv "$ADVISORIES/$z.zip"); done
     set +e
-    python3 "$here/oracle.py" "${args[@]}" --json "$OUT/oracle.json" >"$OUT/oracle.txt"
+    python3 "$here/oracle.py" "${args[@]}" --json "$out/oracle.json" >"$out/oracle.txt"
     local rc=$?
     set -e
     if [ $rc -ge 2 ]; then
-        cat "$OUT/oracle.txt"
+        cat "$out/oracle.txt"
         log "oracle failed (exit $rc)"
         return $rc
     fi
     # Everything but the two full sets (they are in $OUT/oracle.txt).
-    awk '/^== Expected \(oracle\)/{skip=1} /^== Only in the oracle/{skip=0} !skip' "$OUT/oracle.txt"
-    log "full output: $OUT/oracle.txt, $OUT/oracle.json"
+    awk '/^== Expected \(oracle\)/{skip=1} /^== Only in the oracle/{skip=0} !skip' "$out/oracle.txt"
+    log "full output: $out/oracle.txt, $out/oracle.json"
     return $rc
 }
 
@@ -122,4 +127,26 @@ log "building $DB from $ADVISORIES/*.zip (log: $OUT/db-build.log)"
     || { cat "$OUT/db-build.log" >&2; exit 2; }
 log "scanning $IMAGE"
 "$pal" image --db "$DB" --format json --list-all-pkgs --no-cache "$IMAGE" -o "$REPORT" >&2
+set +e
 compare "$REPORT"
+rc=$?
+set -e
+[ $rc -ge 2 ] && exit $rc
+if [ "$sweep" = 1 ]; then
+    zips=()
+    for z in $OSV_ZIPS; do zips+=(--osv "$ADVISORIES/$z.zip"); done
+    log "sweep: SBOM of versions around every OSV boundary"
+    mkdir -p "$OUT/sweep"
+    python3 "$here/sweep.py" "${zips[@]}" -o "$OUT/sweep/sweep.cdx.json"
+    "$pal" sbom --db "$DB" --format json --list-all-pkgs --quiet "$OUT/sweep/sweep.cdx.json" \
+        -o "$OUT/sweep/sweep.json" 2>"$OUT/sweep/sbom.log" \
+        || { cat "$OUT/sweep/sbom.log" >&2; exit 2; }
+    echo
+    echo "== Sweep"
+    set +e
+    compare --out "$OUT/sweep" "$OUT/sweep/sweep.json"
+    src=$?
+    set -e
+    [ $src -gt $rc ] && rc=$src
+fi
+exit $rc

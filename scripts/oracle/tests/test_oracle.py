@@ -59,7 +59,18 @@ RECORDS = [
     rec("X-GO-1", "Go", "stdlib", [rng("SEMVER", ("introduced", "0"), ("fixed", "1.21.0-rc.2"))]),
     rec("X-GO-2", "Go", "golang.org/x/text", [rng("SEMVER", ("introduced", "0"), ("fixed", "0.3.8"))]),
     rec("X-GO-3", "Go", "golang.org/x/Text", [rng("SEMVER", ("introduced", "0"))]),
+    rec("X-PY-9", "PyPI", "legacy", [rng("ECOSYSTEM", ("introduced", "0"), ("fixed", "1.0"))],
+        versions=["0.9-eevee"]),  # not PEP 440: only the exact string can match
+    # Go, two entries for one package: 1.20.11 is still affected by the second one.
+    {"id": "X-GO-4", "modified": "2024-01-01T00:00:00Z", "affected": [
+        {"package": {"ecosystem": "Go", "name": "stdlib"},
+         "ranges": [rng("SEMVER", ("introduced", "0"), ("fixed", "1.20.11"))]},
+        {"package": {"ecosystem": "Go", "name": "stdlib"},
+         "ranges": [rng("SEMVER", ("introduced", "1.20.11"), ("fixed", "1.20.12"))]}]},
     # crates.io
+    # introduced and fixed at one version: an empty interval when the record's order is kept.
+    rec("X-RS-4", "crates.io", "rustls", [rng("SEMVER", ("introduced", "0.23.0"), ("fixed", "0.23.0"),
+                                               ("introduced", "0.23.13"), ("fixed", "0.23.18"))]),
     rec("X-RS-1", "crates.io", "time", [rng("SEMVER", ("introduced", "0.0.0-0"), ("fixed", "0.2.0"))]),
     rec("X-RS-2", "crates.io", "smallvec", [rng("SEMVER", ("introduced", "1.6.0"), ("fixed", "1.6.1"))]),
     rec("X-RS-3", "crates.io", "regex", [rng("SEMVER", ("introduced", "0"), ("fixed", "1.5.5"))]),
@@ -78,12 +89,14 @@ REPORT = {
     "Results": [
         {"Target": "Python", "Class": "lang-pkgs", "Type": "python-pkg",
          "Packages": [{"Name": "Django", "Version": "3.2"},
-                      {"Name": "zope.interface", "Version": "5.0"}],
+                      {"Name": "zope.interface", "Version": "5.0"},
+                      {"Name": "legacy", "Version": "0.9-eevee"}],
          "Vulnerabilities": [
              vuln("X-PY-2", [], "Django", "3.2"),
              vuln("X-PY-3", [], "Django", "3.2"),
              vuln("CVE-2099-0008", ["X-PY-8"], "Django", "3.2", fixed="3.2.3"),  # wrong fix
              vuln("X-PY-5", [], "Django", "3.2", fixed="3.2rc1"),  # wrongly reported
+             vuln("X-PY-9", [], "legacy", "0.9-eevee", fixed="1.0"),
              # X-PY-1 for zope.interface missing
          ]},
         {"Target": "package-lock.json", "Class": "lang-pkgs", "Type": "npm",
@@ -96,12 +109,18 @@ REPORT = {
                       {"Name": "golang.org/x/text", "Version": "v0.3.7"}],
          "Vulnerabilities": [vuln("X-GO-1", [], "stdlib", "go1.21rc1", fixed="1.21.0-rc.2"),
                              vuln("X-GO-2", [], "golang.org/x/text", "v0.3.7", fixed="v0.3.8")]},
+        {"Target": "bin/old", "Class": "lang-pkgs", "Type": "gobinary",
+         "Packages": [{"Name": "stdlib", "Version": "v1.20.3"}],
+         "Vulnerabilities": [vuln("X-GO-1", [], "stdlib", "v1.20.3", fixed="1.21.0-rc.2"),
+                             vuln("X-GO-4", [], "stdlib", "v1.20.3", fixed="1.20.11")]},
         {"Target": "Cargo.lock", "Class": "lang-pkgs", "Type": "cargo",
          "Packages": [{"Name": "time", "Version": "0.1.43"},
                       {"Name": "smallvec", "Version": "1.6.0+build.5"},
-                      {"Name": "regex", "Version": "1.5"}],
+                      {"Name": "regex", "Version": "1.5"},
+                      {"Name": "rustls", "Version": "0.23.5"}],
          "Vulnerabilities": [vuln("X-RS-1", [], "time", "0.1.43", fixed="0.2.0"),
-                             vuln("X-RS-2", [], "smallvec", "1.6.0+build.5", fixed="1.6.1")]},
+                             vuln("X-RS-2", [], "smallvec", "1.6.0+build.5", fixed="1.6.1"),
+                             vuln("X-RS-4", [], "rustls", "0.23.5", fixed="0.23.18")]},
         {"Target": "Gemfile.lock", "Class": "lang-pkgs", "Type": "bundler",
          "Packages": [{"Name": "rails", "Version": "1.0"}], "Vulnerabilities": []},
     ],
@@ -161,10 +180,13 @@ class EndToEnd(unittest.TestCase):
             ("Python", "Django", "3.2", "X-PY-3"),      # last_affected is inclusive
             ("Python", "Django", "3.2", "X-PY-8"),
             ("Python", "zope.interface", "5.0", "X-PY-1"),  # PEP 503 names
+            ("Python", "legacy", "0.9-eevee", "X-PY-9"),    # exact string in versions
             ("package-lock.json", "minimist", "1.2.0", "X-NPM-1"),
             ("package-lock.json", "minimist", "1.2.0", "X-NPM-5"),  # limit "*"
             ("package-lock.json", "minimist", "1.2.0", "X-NPM-6"),  # last_affected inclusive
             ("bin/app", "stdlib", "go1.21rc1", "X-GO-1"),
+            ("bin/old", "stdlib", "v1.20.3", "X-GO-1"),
+            ("bin/old", "stdlib", "v1.20.3", "X-GO-4"),
             ("bin/app", "golang.org/x/text", "v0.3.7", "X-GO-2"),
             ("Cargo.lock", "time", "0.1.43", "X-RS-1"),
             ("Cargo.lock", "smallvec", "1.6.0+build.5", "X-RS-2"),  # build metadata ignored
@@ -172,12 +194,19 @@ class EndToEnd(unittest.TestCase):
 
     def test_differences(self):
         self.assertEqual(self.ids("only_oracle"), {("Python", "zope.interface", "5.0", "X-PY-1")})
-        self.assertEqual(self.ids("only_palisade"), {("Python", "Django", "3.2", "X-PY-5")})
+        self.assertEqual(self.ids("only_palisade"), {("Python", "Django", "3.2", "X-PY-5"),
+                                                     ("Cargo.lock", "rustls", "0.23.5", "X-RS-4")})
+        why = {e["id"]: e["why"] for e in self.doc["only_palisade"]}
+        self.assertIn("tie: introduced and fixed both at 0.23.0", why["X-RS-4"])
 
     def test_fixed_version(self):
         diffs = {(e["id"], e["oracle"], tuple(e["palisade"])) for e in self.doc["fixed_differs"]}
-        # X-PY-2/3 have no fix in the record and none reported; X-GO-2's v0.3.8 equals 0.3.8.
-        self.assertEqual(diffs, {("X-PY-8", "3.2.4", ("3.2.3",))})
+        # X-PY-2/3 have no fix in the record and none reported; X-GO-2's v0.3.8 equals 0.3.8;
+        # X-GO-4's first fix 1.20.11 is still affected by the record's second entry; X-PY-9's
+        # installed version cannot be compared, so the oracle names no fix.
+        self.assertEqual(diffs, {("X-PY-8", "3.2.4", ("3.2.3",)),
+                                 ("X-GO-4", "1.20.12", ("1.20.11",)),
+                                 ("X-PY-9", None, ("1.0",))})
 
     def test_unevaluable(self):
         self.assertEqual({(e["package"], e["id"]) for e in self.doc["unevaluable"]},
@@ -188,7 +217,7 @@ class EndToEnd(unittest.TestCase):
         self.assertEqual(t["PyPI"]["only-oracle"], 1)
         self.assertEqual(t["PyPI"]["only-palisade"], 1)
         self.assertEqual(t["npm"]["both"], 3)
-        self.assertEqual(t["Go"]["both"], 2)
+        self.assertEqual(t["Go"]["both"], 4)
         self.assertEqual(t["crates.io"]["both"], 2)
 
 
