@@ -301,7 +301,10 @@ fn match_source(
     let mut by_vuln: HashMap<&str, Accumulated> = HashMap::new();
     for entry in entries {
         let acc = by_vuln.entry(entry.vuln_id.as_str()).or_default();
-        if entry.versions.iter().any(|v| v == version) {
+        // Exact strings first; then equal under the scheme (PEP 440's `23.9.0` is `23.9.0.0`).
+        if entry.versions.iter().any(|v| {
+            v == version || (version_ok && scheme.compare(v, version) == Ok(Ordering::Equal))
+        }) {
             acc.affected = true;
         }
         if !version_ok {
@@ -338,11 +341,64 @@ fn match_source(
                 None
             } else {
                 highest(scheme, acc.fixes)
+                    .and_then(|f| first_unaffected(scheme, source_name, id, f, entries))
             },
         })
         .collect();
     hits.sort_by(|a, b| a.vuln_id.cmp(&b.vuln_id));
     hits
+}
+
+/// Most hops [`first_unaffected`] follows; real records need one or two.
+const MAX_FIX_HOPS: usize = 8;
+
+/// The first version from `fixed` on that the vulnerability no longer affects. A record can
+/// list adjacent intervals in separate entries (GO-2023-2185: before 1.20.11, then 1.20.11 up
+/// to 1.20.12); upgrading to the first interval's fix would still leave the version affected,
+/// so the fix of whichever interval contains it is followed instead. `None` when the chain ends
+/// in an open interval or a `versions` list (no known fix).
+fn first_unaffected(
+    scheme: &dyn VersionScheme,
+    package: &str,
+    vuln_id: &str,
+    mut fixed: String,
+    entries: &[AffectedEntry],
+) -> Option<String> {
+    for _ in 0..MAX_FIX_HOPS {
+        let mut next: Option<String> = None;
+        let mut listed = false;
+        for entry in entries.iter().filter(|e| e.vuln_id == vuln_id) {
+            listed |= entry
+                .versions
+                .iter()
+                .any(|v| *v == fixed || scheme.compare(v, &fixed) == Ok(Ordering::Equal));
+            for range in &entry.ranges {
+                match evaluate_range(scheme, &fixed, &range.events) {
+                    Ok(RangeMatch::Affected { fixed: Some(f) }) => {
+                        next = Some(match next {
+                            Some(n)
+                                if scheme.compare(&n, &f).unwrap_or(Ordering::Less)
+                                    == Ordering::Greater =>
+                            {
+                                n
+                            }
+                            _ => f,
+                        });
+                    }
+                    Ok(RangeMatch::Affected { fixed: None }) => return None,
+                    Ok(RangeMatch::NotAffected) | Err(_) => {}
+                }
+            }
+        }
+        match next {
+            Some(n) if n != fixed => fixed = n,
+            // Only an explicit `versions` list still names it: affected, with no known fix.
+            None if listed => return None,
+            _ => return Some(fixed),
+        }
+    }
+    tracing::debug!(vuln = %vuln_id, %package, "fix chain longer than {MAX_FIX_HOPS} intervals; keeping the last fix");
+    Some(fixed)
 }
 
 /// The highest version by the scheme; equal-ordering spellings resolve to the larger string so
@@ -400,4 +456,70 @@ fn compare_findings(a: &Finding, b: &Finding) -> Ordering {
         .then_with(|| b.severity.cmp(&a.severity))
         .then_with(|| a.vulnerability_id.cmp(&b.vulnerability_id))
         .then_with(|| a.installed_version.cmp(&b.installed_version))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use palisade_advisory::{AffectedRange, Event};
+
+    fn entry(id: &str, events: Vec<Event>) -> AffectedEntry {
+        AffectedEntry {
+            vuln_id: id.into(),
+            ranges: vec![AffectedRange {
+                kind: RangeKind::Semver,
+                events,
+            }],
+            versions: vec![],
+            ecosystem_specific: None,
+        }
+    }
+
+    #[test]
+    fn fix_skips_intervals_of_the_same_record_that_still_affect_it() {
+        // GO-2023-2185's shape: two entries for stdlib, [0, 1.20.11) and [1.20.11, 1.20.12).
+        let go: &dyn VersionScheme = &palisade_version::GO;
+        let entries = [
+            entry(
+                "GO-1",
+                vec![
+                    Event::Introduced("0".into()),
+                    Event::Fixed("1.20.11".into()),
+                ],
+            ),
+            entry(
+                "GO-1",
+                vec![
+                    Event::Introduced("1.20.11".into()),
+                    Event::Fixed("1.20.12".into()),
+                ],
+            ),
+            entry(
+                "GO-2",
+                vec![
+                    Event::Introduced("0".into()),
+                    Event::Fixed("1.20.11".into()),
+                ],
+            ),
+            entry(
+                "GO-3",
+                vec![Event::Introduced("0".into()), Event::Fixed("1.20.0".into())],
+            ),
+            entry("GO-3", vec![Event::Introduced("1.20.0".into())]),
+        ];
+        let hits = match_source(go, "stdlib", "v1.19.8", &entries);
+        let fixes: Vec<(&str, Option<&str>)> = hits
+            .iter()
+            .map(|h| (h.vuln_id.as_str(), h.fixed.as_deref()))
+            .collect();
+        assert_eq!(
+            fixes,
+            [
+                ("GO-1", Some("1.20.12")),
+                ("GO-2", Some("1.20.11")),
+                // Every version from the fix on is affected again: no upgrade helps.
+                ("GO-3", None)
+            ]
+        );
+    }
 }

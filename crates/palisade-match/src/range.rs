@@ -66,8 +66,10 @@ pub fn evaluate_range(
         if !applies {
             continue;
         }
+        // On a tie the later event of the record wins, as a stable sort of the events would
+        // order them.
         decisive = match decisive {
-            Some(current) if order_events(scheme, event, current)? != Ordering::Greater => {
+            Some(current) if order_events(scheme, event, current)? == Ordering::Less => {
                 Some(current)
             }
             _ => Some(event),
@@ -109,10 +111,11 @@ fn is_zero(v: &str) -> bool {
     v == "0"
 }
 
-/// Orders two events as the OSV replay sorts them: by version, then `fixed` < `introduced` <
-/// `last_affected` at equal versions. `fixed X` and `introduced X` both sit just below X, and a
-/// re-introduction at the fixed version wins (reporting is the safe side); `last_affected X`
-/// sits just above X, so `[introduced X, last_affected X]` affects exactly X.
+/// Orders two events as the OSV replay sorts them: by version, then `introduced`/`fixed` <
+/// `last_affected` at equal versions. `fixed X` and `introduced X` both sit just below X and tie:
+/// the record's own order decides, as osv.dev's stable sort does, so `introduced X, fixed X` is
+/// an empty interval (RustSec writes those) while `fixed X, introduced X` re-opens the range at
+/// X. `last_affected X` sits just above X, so `[introduced X, last_affected X]` affects exactly X.
 fn order_events(
     scheme: &dyn VersionScheme,
     a: &Event,
@@ -139,8 +142,7 @@ fn event_version(e: &Event) -> Option<&str> {
 
 fn tie_rank(e: &Event) -> u8 {
     match e {
-        Event::Fixed(_) => 0,
-        Event::Introduced(_) => 1,
+        Event::Fixed(_) | Event::Introduced(_) => 0,
         Event::LastAffected(_) => 2,
         Event::Limit(_) => 3,
     }
@@ -165,6 +167,39 @@ mod tests {
     }
     fn limit(v: &str) -> Event {
         Event::Limit(v.into())
+    }
+
+    #[test]
+    fn introduced_and_fixed_at_one_version_follow_record_order() {
+        // RUSTSEC-2024-0399 (rustls): an empty [0.23.0, 0.23.0) interval, then [0.23.13, 0.23.18).
+        let sv: &dyn VersionScheme = &palisade_version::SEMVER;
+        let ev = [
+            intro("0.23.0"),
+            fixed("0.23.0"),
+            intro("0.23.13"),
+            fixed("0.23.18"),
+        ];
+        for v in ["0.23.0", "0.23.4", "0.23.12"] {
+            assert_eq!(
+                evaluate_range(sv, v, &ev),
+                Ok(RangeMatch::NotAffected),
+                "{v}"
+            );
+        }
+        assert_eq!(
+            evaluate_range(sv, "0.23.13", &ev),
+            Ok(RangeMatch::Affected {
+                fixed: Some("0.23.18".into())
+            })
+        );
+        // Adjacent intervals written in order re-open the range at the shared version.
+        let ev = [intro("0"), fixed("1.0.0"), intro("1.0.0"), fixed("2.0.0")];
+        assert_eq!(
+            evaluate_range(sv, "1.5.0", &ev),
+            Ok(RangeMatch::Affected {
+                fixed: Some("2.0.0".into())
+            })
+        );
     }
 
     fn eval(version: &str, events: &[Event]) -> RangeMatch {

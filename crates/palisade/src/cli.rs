@@ -246,7 +246,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
 const INFORMATION_URI: &str = env!("CARGO_PKG_HOMEPAGE");
 
 /// What the document formats (CycloneDX, SPDX, SARIF) are rendered from.
-fn document_input(scan: &crate::scan::Scanned) -> palisade_report::DocumentInput<'_> {
+fn document_input(scan: &palisade_scan::Scanned) -> palisade_report::DocumentInput<'_> {
     palisade_report::DocumentInput {
         report: &scan.report,
         inventory: &scan.inventory,
@@ -257,12 +257,12 @@ fn document_input(scan: &crate::scan::Scanned) -> palisade_report::DocumentInput
 
 /// The CycloneDX BOM of a scan, exactly as `palisade image --format cyclonedx` writes it; scan
 /// Jobs send this same document to the operator.
-pub fn cyclonedx_bom(scan: &crate::scan::Scanned) -> Result<String> {
+pub fn cyclonedx_bom(scan: &palisade_scan::Scanned) -> Result<String> {
     palisade_report::to_cyclonedx(&document_input(scan)).context("serializing the CycloneDX BOM")
 }
 
 /// Renders a scan in the chosen format, writes it, and turns findings into the exit code.
-fn emit(scan: &crate::scan::Scanned, args: &ReportArgs) -> Result<ExitCode> {
+fn emit(scan: &palisade_scan::Scanned, args: &ReportArgs) -> Result<ExitCode> {
     let report = &scan.report;
     let doc = document_input(scan);
     let text = match args.format {

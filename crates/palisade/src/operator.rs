@@ -21,6 +21,7 @@ use kube_lease_manager::LeaseManagerBuilder;
 use palisade_controller::Config;
 use palisade_controller::metrics::{Metrics, MetricsSettings};
 use palisade_controller::model::NamespaceFilter;
+use palisade_operator::vulnerability::AdditionalFields;
 
 #[derive(Debug, Args)]
 pub struct OperatorArgs {
@@ -118,6 +119,16 @@ pub struct OperatorArgs {
     /// Create or update the CustomResourceDefinitions at start (Helm never upgrades CRDs).
     #[arg(long, env = "OPERATOR_INSTALL_CRDS", default_value_t = false, action = clap::ArgAction::Set)]
     pub install_crds: bool,
+    /// Optional fields of VulnerabilityReport rows, comma-separated (Trivy Operator's
+    /// trivy.additionalVulnerabilityReportFields): Target, Class, PackageType, PackagePath fill
+    /// target, class, packageType, packagePath; Description, Links, CVSS are accepted and add
+    /// nothing yet. Empty (the default) writes the anchor's default rows.
+    #[arg(
+        long,
+        env = "OPERATOR_ADDITIONAL_VULNERABILITY_REPORT_FIELDS",
+        default_value = ""
+    )]
+    pub additional_vulnerability_report_fields: String,
 }
 
 fn list(s: &str) -> Vec<String> {
@@ -189,6 +200,8 @@ impl OperatorArgs {
             )?)
         };
         cfg.max_report_bytes = self.max_report_bytes.max(4096);
+        cfg.vulnerability_report_fields =
+            AdditionalFields::parse(&self.additional_vulnerability_report_fields).0;
         if self.leader_election_enabled && self.leader_election_id.trim().is_empty() {
             bail!("OPERATOR_LEADER_ELECTION_ID must name the Lease when leader election is on");
         }
@@ -217,6 +230,13 @@ fn limit_malloc_arenas() {
 /// Runs the operator until SIGTERM or Ctrl-C.
 pub fn run(args: &OperatorArgs) -> Result<std::process::ExitCode> {
     let cfg = args.config()?;
+    // Unknown names are ignored, as the anchor ignores them (so its values files keep working),
+    // but said, since a misspelt name silently leaves a field out.
+    let (_, unknown) = AdditionalFields::parse(&args.additional_vulnerability_report_fields);
+    if !unknown.is_empty() {
+        tracing::warn!(ignored = ?unknown, known = ?AdditionalFields::NAMES,
+            "OPERATOR_ADDITIONAL_VULNERABILITY_REPORT_FIELDS names unknown fields");
+    }
     limit_malloc_arenas();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -462,6 +482,30 @@ mod tests {
         assert_eq!(c.namespaces.excluded, ["kube-*", "trivy"]);
         assert_eq!(c.results_bind.port(), 8081);
         assert_eq!(c.report_ttl, None);
+        assert_eq!(c.vulnerability_report_fields, AdditionalFields::default());
+    }
+
+    #[test]
+    fn additional_vulnerability_report_fields() {
+        let t = T::try_parse_from([
+            "t",
+            "--db",
+            "/db",
+            "--additional-vulnerability-report-fields",
+            "Target, Class,PackageType,PackagePath,Bogus",
+        ])
+        .expect("parses");
+        let f = t.a.config().expect("valid").vulnerability_report_fields;
+        assert_eq!(
+            f,
+            AdditionalFields {
+                target: true,
+                class: true,
+                package_type: true,
+                package_path: true,
+                ..Default::default()
+            }
+        );
     }
 
     #[test]

@@ -6,9 +6,9 @@
 //! packages.
 
 use crate::cli::SbomArgs;
-use crate::scan::{Scanned, build_report};
 use anyhow::{Context, Result, bail};
 use palisade_report::Metadata;
+use palisade_scan::{ReportOptions, Scanned};
 use std::io::Read;
 
 /// BOMs larger than this are refused before parsing: a real image's BOM is a few MiB, and
@@ -64,8 +64,6 @@ pub fn scan_sbom(args: &SbomArgs) -> Result<Scanned> {
             tracing::warn!(sbom = %name, components = sbom.skipped, "components of no known ecosystem (no purl, or a purl type Palisade does not read) were not matched");
         }
     }
-    let findings = palisade_match::match_inventory(&db, &sbom.inventory)
-        .with_context(|| format!("matching {name} against {}", db_path.display()))?;
     let metadata = Metadata {
         os: None,
         image_id: sbom.image_id.unwrap_or_default(),
@@ -74,15 +72,18 @@ pub fn scan_sbom(args: &SbomArgs) -> Result<Scanned> {
         repo_digests: sbom.repo_digests,
         platform: String::new(),
     };
-    Ok(build_report(
-        &name,
-        "cyclonedx",
+    let filter = args.report.filter();
+    Ok(palisade_scan::match_and_report(
+        &db,
         metadata,
         sbom.inventory,
-        &findings,
-        &args.report.filter(),
-        args.report.list_all_pkgs,
-    ))
+        &ReportOptions {
+            artifact_name: &name,
+            artifact_type: "cyclonedx",
+            filter: &filter,
+            list_all_pkgs: args.report.list_all_pkgs,
+        },
+    )?)
 }
 
 #[cfg(test)]

@@ -99,6 +99,13 @@ fn failure_reason(err: &anyhow::Error) -> FailureReason {
         if let Some(e) = cause.downcast_ref::<ImageError>() {
             return image_failure_reason(e);
         }
+        match cause.downcast_ref::<palisade_scan::ScanError>() {
+            Some(palisade_scan::ScanError::Image(e)) => return image_failure_reason(e.as_ref()),
+            Some(palisade_scan::ScanError::Inventory { .. }) => {
+                return FailureReason::AnalysisFailed;
+            }
+            _ => {}
+        }
         if let Some(e) = cause.downcast_ref::<JobFailure>() {
             return e.reason;
         }
@@ -165,7 +172,7 @@ fn scan(args: &ScanJobArgs) -> Result<Prepared> {
     ));
     let started = Instant::now();
     let analysed =
-        crate::scan::analyse_image(&args.image, &ImageSource::Registry(reference), &opts)?;
+        palisade_scan::analyse_image(&args.image, &ImageSource::Registry(reference), &opts)?;
     let image = &analysed.image;
     say(format_args!(
         "pulled {} ({} layers, {}, image {}) in {:.1} s",
@@ -192,14 +199,16 @@ fn scan(args: &ScanJobArgs) -> Result<Prepared> {
         )),
     }
 
-    let scanned = crate::scan::build_report(
-        &args.image,
-        "container_image",
+    let scanned = palisade_scan::build_report(
         analysed.metadata,
         analysed.inventory,
         &[],
-        &palisade_report::Filter::default(),
-        false,
+        &palisade_scan::ReportOptions {
+            artifact_name: &args.image,
+            artifact_type: "container_image",
+            filter: &palisade_report::Filter::default(),
+            list_all_pkgs: false,
+        },
     );
     let bom = crate::cli::cyclonedx_bom(&scanned)
         .map_err(|e| job_failure(FailureReason::AnalysisFailed, format!("{e:#}")))?;
@@ -562,6 +571,11 @@ mod tests {
             detail: "d".into(),
         });
         assert_eq!(failure_reason(&e), FailureReason::PullFailed);
+        // As the pipeline library wraps them.
+        let e = anyhow::Error::new(palisade_scan::ScanError::from(ImageError::NotFound {
+            what: "x".into(),
+        }));
+        assert_eq!(failure_reason(&e), FailureReason::NotFound);
         let e = job_failure(FailureReason::AnalysisFailed, "too big");
         assert_eq!(failure_reason(&e), FailureReason::AnalysisFailed);
         assert_eq!(
