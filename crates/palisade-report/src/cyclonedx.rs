@@ -500,9 +500,16 @@ pub fn read_inventory(data: &[u8]) -> Result<SbomInventory, SbomError> {
             )));
         }
         None if obj.contains_key("spdxVersion") => {
-            return Err(SbomError::NotCycloneDx(
-                "this is an SPDX document; only CycloneDX JSON is supported".into(),
-            ));
+            let version = obj["spdxVersion"].as_str().unwrap_or_default();
+            if !version.starts_with("SPDX-2.") {
+                return Err(SbomError::NotCycloneDx(format!(
+                    "unsupported spdxVersion {:?} (SPDX 2.x JSON is read)",
+                    shorten(version)
+                )));
+            }
+            let converted = crate::spdx_read::as_cyclonedx(&doc);
+            let bytes = serde_json::to_vec(&converted)?;
+            return read_inventory(&bytes);
         }
         None => return Err(SbomError::NotCycloneDx("no \"bomFormat\" field".into())),
     }
@@ -935,6 +942,20 @@ mod tests {
         want.sort();
         got.sort();
         assert_eq!(got, want);
+        // The SPDX document of the same scan reads back to the same inventory.
+        let spdx = crate::to_spdx(&input(&r, &i)).unwrap();
+        let back = read_inventory(spdx.as_bytes()).unwrap();
+        let mut got = back.inventory.packages.clone();
+        got.sort();
+        assert_eq!(got, want);
+        assert_eq!(
+            back.inventory.os,
+            i.os.clone().map(|mut o| {
+                o.eol_date = None;
+                o.pretty_name = None;
+                o
+            })
+        );
     }
 
     #[test]
@@ -996,7 +1017,10 @@ mod tests {
         let err = |s: &str| read_inventory(s.as_bytes()).unwrap_err().to_string();
         assert!(err("{").starts_with("not valid JSON"), "{}", err("{"));
         assert!(err("[]").contains("not a JSON object"));
-        assert!(err(r#"{"spdxVersion":"SPDX-2.3"}"#).contains("SPDX"));
+        assert!(err(r#"{"spdxVersion":"SPDX-3.0"}"#).contains("SPDX-3.0"));
+        // An SPDX 2 document without packages is read, and is empty.
+        let empty = read_inventory(br#"{"spdxVersion":"SPDX-2.3"}"#).unwrap();
+        assert!(empty.inventory.packages.is_empty());
         assert!(err(r#"{"bomFormat":"Other"}"#).contains("\"Other\""));
         assert!(err(r#"{"bomFormat":"CycloneDX","specVersion":"2.0"}"#).contains("specVersion"));
         let e = err(

@@ -13,6 +13,7 @@ mod document;
 pub mod purl;
 mod sarif;
 mod spdx;
+mod spdx_read;
 mod table;
 
 pub use cyclonedx::{SbomError, SbomInventory, read_inventory, to_cyclonedx};
@@ -302,6 +303,21 @@ pub fn results(
         .collect()
 }
 
+/// The result [`results`] puts a package of type `kind`, recorded in `path`, into, as Trivy's
+/// JSON names it: `(Target, Class, Type)`, e.g. `("debian:12 (debian 12.7)", "os-pkgs",
+/// "debian")`, `("Python", "lang-pkgs", "python-pkg")` or `("usr/local/bin/app", "lang-pkgs",
+/// "gobinary")`. `None` for a distribution package when no OS was detected (it then has no
+/// result). The operator fills a VulnerabilityReport's optional `target`, `class` and
+/// `packageType` from it, so they name the results `palisade image` shows.
+pub fn result_of(
+    artifact_name: &str,
+    os: Option<&palisade_inventory::OsInfo>,
+    kind: PackageType,
+    path: &str,
+) -> Option<(String, &'static str, String)> {
+    ResultKey::of(artifact_name, os, kind, path).map(|k| (k.target, k.class.as_str(), k.kind))
+}
+
 /// Identifies one result; ordered OS first, then by package type and target.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 struct ResultKey {
@@ -419,6 +435,34 @@ mod tests {
             last_modified_date: None,
             package: None,
         }
+    }
+
+    #[test]
+    fn result_of_names_trivy_results() {
+        use palisade_inventory::{OsFamily, OsInfo, package_types as t};
+        let os = OsInfo {
+            family: OsFamily::Debian,
+            version: "12.7".into(),
+            pretty_name: None,
+            distroless: false,
+            eol_date: None,
+        };
+        let of = |row, path| result_of("app:1", Some(&os), PackageType::of(row), path);
+        let r = |t: &str, c: &'static str, k: &str| Some((t.to_string(), c, k.to_string()));
+        assert_eq!(
+            of(&t::DPKG, "var/lib/dpkg/status"),
+            r("app:1 (debian 12.7)", "os-pkgs", "debian")
+        );
+        assert_eq!(
+            of(&t::PYTHON_PKG, "a/x-1.dist-info/METADATA"),
+            r("Python", "lang-pkgs", "python-pkg")
+        );
+        assert_eq!(
+            of(&t::GOBINARY, "usr/bin/app"),
+            r("usr/bin/app", "lang-pkgs", "gobinary")
+        );
+        let dpkg = PackageType::of(&t::DPKG);
+        assert_eq!(result_of("app:1", None, dpkg, "var/lib/dpkg/status"), None);
     }
 
     #[test]

@@ -457,9 +457,12 @@ fn sbom_rejects_bad_input_naming_the_file_and_the_problem() {
     let err = sbom_error(&write_temp(
         d,
         "spdx.json",
-        r#"{"spdxVersion":"SPDX-2.3","SPDXID":"SPDXRef-DOCUMENT"}"#,
+        r#"{"spdxVersion":"SPDX-3.0","SPDXID":"SPDXRef-DOCUMENT"}"#,
     ));
-    assert!(err.contains("SPDX") && err.contains("CycloneDX"), "{err}");
+    assert!(
+        err.contains("SPDX-3.0") && err.contains("SPDX 2.x"),
+        "{err}"
+    );
     let err = sbom_error(&write_temp(d, "other.json", r#"{"hello":"world"}"#));
     assert!(err.contains("not a CycloneDX BOM"), "{err}");
     let err = sbom_error(&write_temp(
