@@ -4,6 +4,8 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use palisade_operator::vulnerability::AdditionalFields;
+
 use crate::model::NamespaceFilter;
 
 /// Everything `palisade operator` is configured with (flags and `OPERATOR_*` variables).
@@ -55,6 +57,9 @@ pub struct Config {
     pub default_platform: String,
     /// At most this many report writes are in flight.
     pub write_concurrency: usize,
+    /// The optional fields of VulnerabilityReport rows (Trivy Operator's
+    /// `trivy.additionalVulnerabilityReportFields`); none by default, as in the anchor.
+    pub vulnerability_report_fields: AdditionalFields,
 }
 
 impl Config {
@@ -84,6 +89,7 @@ impl Config {
             max_report_bytes: palisade_operator::DEFAULT_MAX_REPORT_BYTES,
             default_platform: "linux/amd64".to_owned(),
             write_concurrency: 16,
+            vulnerability_report_fields: AdditionalFields::default(),
         }
     }
 

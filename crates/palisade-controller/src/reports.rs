@@ -11,9 +11,10 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use palisade_crds::{Bom, SbomReportData};
 use palisade_inventory::Inventory;
 use palisade_match::Finding;
+use palisade_operator::vulnerability::{AdditionalFields, vulnerability_report_with};
 use palisade_operator::{
     ANNOTATION_TRUNCATED, ImageIdentity, OperatorError, Truncation, VulnerabilityInput, cap_report,
-    report_metadata_for, sbom_report, vulnerability_report,
+    report_metadata_for, sbom_report,
 };
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -73,21 +74,25 @@ fn sha256_hex(parts: &[&[u8]]) -> String {
     hex::encode(&h.finalize()[..16])
 }
 
-/// The `report` of a VulnerabilityReport, capped to `max_bytes`.
+/// The `report` of a VulnerabilityReport whose rows carry `fields`, capped to `max_bytes`.
 pub fn vulnerability_part(
     identity: &ImageIdentity,
     inventory: &Inventory,
     findings: &[Finding],
     scanner_version: &str,
     max_bytes: usize,
+    fields: AdditionalFields,
 ) -> Result<Part, OperatorError> {
-    let data = vulnerability_report(VulnerabilityInput {
-        image: identity,
-        inventory,
-        findings,
-        scanner_version,
-        update_timestamp: epoch(),
-    });
+    let data = vulnerability_report_with(
+        VulnerabilityInput {
+            image: identity,
+            inventory,
+            findings,
+            scanner_version,
+            update_timestamp: epoch(),
+        },
+        fields,
+    );
     let capped = cap_report(data, max_bytes)?;
     let bytes = serde_json::to_vec(&capped.data).map_err(OperatorError::Serialize)?;
     let report = serde_json::from_slice(&bytes).map_err(OperatorError::Serialize)?;
@@ -326,7 +331,15 @@ mod tests {
         let d = desired();
         let image = d.image.clone().expect("digest known");
         let inv = read_inventory(&bom(3)).expect("bom").inventory;
-        let part = vulnerability_part(&d.identity, &inv, &[], "0.1.0", 1 << 20).expect("fits");
+        let part = vulnerability_part(
+            &d.identity,
+            &inv,
+            &[],
+            "0.1.0",
+            1 << 20,
+            AdditionalFields::default(),
+        )
+        .expect("fits");
         let extra = extra_annotations(&image, None, None);
         let t1 = Time("2026-05-01T00:00:00Z".parse().expect("ts"));
         let t2 = Time("2026-06-01T00:00:00Z".parse().expect("ts"));

@@ -1457,6 +1457,7 @@ impl State {
         let img = img.clone();
         let version = self.ctx.version;
         let max = self.ctx.cfg.max_report_bytes;
+        let fields = self.ctx.cfg.vulnerability_report_fields;
 
         // VulnerabilityReport: its part hash is cached per image identity and database; on a miss
         // the part is built here only to hash it, and dropped.
@@ -1476,8 +1477,14 @@ impl State {
                 Some(c) => Some(c),
                 None => match matched(work) {
                     Ok((inventory, f)) => {
-                        match reports::vulnerability_part(&d.identity, &inventory, &f, version, max)
-                        {
+                        match reports::vulnerability_part(
+                            &d.identity,
+                            &inventory,
+                            &f,
+                            version,
+                            max,
+                            fields,
+                        ) {
                             Ok(part) => {
                                 let summary = Arc::new(ReportSummary::of(&part.report, rows));
                                 let r = (part.hash, part.truncation);
@@ -1518,11 +1525,15 @@ impl State {
                 if !up_to_date && let Ok((inventory, f)) = matched(work) {
                     let (d, img, name) = (d.clone(), img.clone(), key.1.clone());
                     let build: BuildFn = Box::new(move || {
-                        let part =
-                            reports::vulnerability_part(&d.identity, &inventory, &f, version, max)
-                                .map_err(|e| {
-                                    format!("cannot build the VulnerabilityReport: {e}")
-                                })?;
+                        let part = reports::vulnerability_part(
+                            &d.identity,
+                            &inventory,
+                            &f,
+                            version,
+                            max,
+                            fields,
+                        )
+                        .map_err(|e| format!("cannot build the VulnerabilityReport: {e}"))?;
                         let truncated = part.truncation.map(|t| {
                             (d.owner.clone(), format!(
                                 "VulnerabilityReport {name} keeps the {} most severe of {} findings to stay under {max} bytes; the summary counts all of them",

@@ -1751,7 +1751,8 @@ fn purl_type(kind: &str) -> &'static str {
 
 /// A workload on the `lang` image (Python, Node.js, Go and Rust packages on Debian): its
 /// VulnerabilityReport has the language findings `palisade image` has, each with the purl of its
-/// ecosystem, and its SbomReport lists every package of the image.
+/// ecosystem and, with the optional fields turned on, the target, class, type and path of the
+/// result `palisade image` puts it in; its SbomReport lists every package of the image.
 #[test]
 fn language_packages_reach_both_reports() {
     let Some(images) = common::images() else {
@@ -1782,7 +1783,13 @@ fn language_packages_reach_both_reports() {
     let c = Cluster::start(&[&registry]);
     let db = lang_db(c.dir.path());
     c.apply(&deployment("polyglot", &image));
-    let op = c.operator(&db, &[]);
+    let op = c.operator(
+        &db,
+        &[
+            "--additional-vulnerability-report-fields",
+            "Target,Class,PackageType,PackagePath",
+        ],
+    );
     let report = wait("the VulnerabilityReport", 120, &op, || {
         c.reports("VulnerabilityReport", "apps").into_iter().next()
     });
@@ -1814,6 +1821,43 @@ fn language_packages_reach_both_reports() {
     ] {
         assert!(resources.contains(want), "{want} in {resources:?}");
     }
+    // With the optional fields, each row names the CLI's result of its finding.
+    let row_key = |target: &Value, class: &Value, kind: &Value, v: &Value, path: &str| {
+        let s = |x: &Value| x.as_str().unwrap_or_default().to_owned();
+        [
+            s(target),
+            s(class),
+            s(kind),
+            s(&v[0]),
+            s(&v[1]),
+            s(&v[2]),
+            path.to_owned(),
+        ]
+    };
+    let mut want: Vec<[String; 7]> = Vec::new();
+    for r in cli["Results"].as_array().expect("Results") {
+        for v in r["Vulnerabilities"].as_array().into_iter().flatten() {
+            let ids = json!([v["PkgName"], v["InstalledVersion"], v["VulnerabilityID"]]);
+            let path = v["PkgPath"].as_str().unwrap_or_default();
+            want.push(row_key(&r["Target"], &r["Class"], &r["Type"], &ids, path));
+        }
+    }
+    let mut got: Vec<[String; 7]> = rows
+        .iter()
+        .map(|v| {
+            let ids = json!([v["resource"], v["installedVersion"], v["vulnerabilityID"]]);
+            let path = v["packagePath"].as_str().unwrap_or_default();
+            row_key(&v["target"], &v["class"], &v["packageType"], &ids, path)
+        })
+        .collect();
+    want.sort();
+    got.sort();
+    assert_eq!(got, want);
+    assert!(
+        got.iter()
+            .any(|r| r[0] == "Python" && r[6].ends_with("METADATA"))
+    );
+
     // Each row names its package by the purl of its ecosystem.
     for v in rows {
         let resource = v["resource"].as_str().unwrap_or_default();
