@@ -205,3 +205,90 @@ fn summarised_packages(tree: &FileTree) -> (Vec<Package>, Vec<String>) {
     out.dedup();
     (out, warnings)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use palisade_vfs::{EntryMeta, Interest, LayerChanges};
+
+    /// Streams `content` through the scan's interest as the layer walker would.
+    fn summarise(changes: &mut LayerChanges, path: &str, content: &[u8]) {
+        let interest = interest();
+        let meta = EntryMeta {
+            path,
+            size: content.len() as u64,
+            executable: false,
+        };
+        assert!(interest.wants_summary(&meta), "{path}");
+        let summary = interest.summarize(&meta, &mut &content[..]).expect("io");
+        changes.add_summary(path.to_string(), summary);
+    }
+
+    const METADATA: &[u8] = b"Metadata-Version: 2.1\nName: six\nVersion: 1.16.0\n\nbody\n";
+
+    #[test]
+    fn files_owned_by_os_packages_are_not_language_packages() {
+        let dist = "usr/lib/python3/dist-packages/six-1.16.0.dist-info/METADATA";
+        let local = "usr/local/lib/python3.11/site-packages/six-1.16.0.dist-info/METADATA";
+        let mut l1 = LayerChanges::new();
+        l1.add_file(
+            "var/lib/dpkg/status".into(),
+            b"Package: python3-six\nStatus: install ok installed\nVersion: 1.16.0-4\nArchitecture: all\n\n"
+                .to_vec(),
+        );
+        summarise(&mut l1, dist, METADATA);
+        summarise(&mut l1, local, METADATA);
+        summarise(
+            &mut l1,
+            "var/lib/dpkg/info/python3-six.list",
+            format!("/.\n/usr/lib/python3/dist-packages/six.py\n/{dist}\n").as_bytes(),
+        );
+        let mut tree = FileTree::new();
+        tree.apply(l1);
+        let inv = analyze(&tree).expect("analyzes");
+        let names: Vec<(&str, &str, &str)> = inv
+            .packages
+            .iter()
+            .map(|p| (p.name.as_str(), p.kind.name(), p.path.as_str()))
+            .collect();
+        // The Debian package once, and the pip-installed copy; not the file dpkg installed.
+        assert_eq!(
+            names,
+            [
+                ("python3-six", "dpkg", "var/lib/dpkg/status"),
+                ("six", "python-pkg", local)
+            ]
+        );
+
+        // A later layer that removes the dpkg file list makes the file a language package again,
+        // and one that deletes the pip-installed copy takes its package with it.
+        let mut l2 = LayerChanges::new();
+        l2.add_whiteout("var/lib/dpkg/info/python3-six.list".into());
+        l2.add_whiteout("usr/local/lib/python3.11".into());
+        tree.apply(l2);
+        let inv = analyze(&tree).expect("analyzes");
+        let lang: Vec<&str> = inv
+            .packages
+            .iter()
+            .filter(|p| p.kind.class() == Class::LangPkgs)
+            .map(|p| p.path.as_str())
+            .collect();
+        assert_eq!(lang, [dist]);
+    }
+
+    #[test]
+    fn warnings_of_unusable_files_name_them() {
+        let mut l = LayerChanges::new();
+        summarise(&mut l, "app/package-lock.json", b"{ not json");
+        let mut tree = FileTree::new();
+        tree.apply(l);
+        let inv = analyze(&tree).expect("analyzes");
+        assert!(inv.packages.is_empty());
+        assert_eq!(inv.warnings.len(), 1);
+        assert!(
+            inv.warnings[0].starts_with("app/package-lock.json"),
+            "{:?}",
+            inv.warnings
+        );
+    }
+}
