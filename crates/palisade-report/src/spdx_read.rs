@@ -74,3 +74,79 @@ pub(crate) fn as_cyclonedx(doc: &Value) -> Value {
         "components": components,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::read_inventory;
+    use proptest::prelude::*;
+
+    /// JSON values of any shape, a few levels deep, with the keys the readers look at.
+    fn json() -> impl Strategy<Value = serde_json::Value> {
+        let key = prop_oneof![
+            Just("packages".to_string()),
+            Just("components".to_string()),
+            Just("purl".to_string()),
+            Just("externalRefs".to_string()),
+            Just("referenceType".to_string()),
+            Just("referenceLocator".to_string()),
+            Just("primaryPackagePurpose".to_string()),
+            Just("sourceInfo".to_string()),
+            Just("annotations".to_string()),
+            Just("comment".to_string()),
+            Just("properties".to_string()),
+            Just("name".to_string()),
+            Just("value".to_string()),
+            Just("type".to_string()),
+            Just("version".to_string()),
+            Just("versionInfo".to_string()),
+            "[a-z]{1,6}",
+        ];
+        let leaf = prop_oneof![
+            Just(serde_json::Value::Null),
+            any::<bool>().prop_map(serde_json::Value::from),
+            any::<i64>().prop_map(serde_json::Value::from),
+            prop_oneof![
+                Just("pkg:pypi/django@3.2".to_string()),
+                Just("pkg:npm/%40s/x@1.0.0".to_string()),
+                Just("pkg:golang/a/b@v1.0.0".to_string()),
+                Just("pkg:deb/debian/x@1?distro=debian-12".to_string()),
+                Just("purl".to_string()),
+                Just("OPERATING-SYSTEM".to_string()),
+                Just("python-pkg package found in: a/METADATA".to_string()),
+                Just("built package from: src 1.0".to_string()),
+                Just("PkgType: gobinary".to_string()),
+                ".{0,20}",
+            ]
+            .prop_map(serde_json::Value::from),
+        ];
+        leaf.prop_recursive(4, 64, 6, move |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..6).prop_map(serde_json::Value::from),
+                prop::collection::btree_map(key.clone(), inner, 0..6)
+                    .prop_map(|m| serde_json::Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest! {
+        /// Hostile SBOMs of either format end in an inventory or an error, never a panic.
+        #[test]
+        fn any_document_reads_or_fails_cleanly(body in json(), spdx in any::<bool>()) {
+            let mut doc = body;
+            if let Some(obj) = doc.as_object_mut() {
+                if spdx {
+                    obj.insert("spdxVersion".into(), "SPDX-2.3".into());
+                } else {
+                    obj.insert("bomFormat".into(), "CycloneDX".into());
+                }
+            }
+            let bytes = serde_json::to_vec(&doc).expect("serialises");
+            let _ = read_inventory(&bytes);
+        }
+
+        #[test]
+        fn arbitrary_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..512)) {
+            let _ = read_inventory(&bytes);
+        }
+    }
+}
