@@ -303,6 +303,23 @@ fn write_stdout(data: &[u8]) -> std::io::Result<()> {
 /// Writes next to the target and renames, so a report file is never half-written; on failure
 /// the temporary file is removed.
 pub(crate) fn write_atomically(path: &std::path::Path, data: &[u8]) -> Result<()> {
+    // A device or pipe (`-o /dev/null`, `-o /dev/stdout`, a FIFO) is written into, never
+    // replaced: renaming a file over `/dev/null` would turn it into a regular file for the
+    // whole machine.
+    if let Ok(meta) = std::fs::metadata(path)
+        && !meta.is_file()
+        && !meta.is_dir()
+    {
+        use std::io::Write;
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .open(path)
+            .with_context(|| format!("opening {}", path.display()))?;
+        return f
+            .write_all(data)
+            .and_then(|()| f.flush())
+            .with_context(|| format!("writing {}", path.display()));
+    }
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -347,4 +364,34 @@ fn db_info(db: &std::path::Path, json: bool) -> Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::FileTypeExt;
+
+    #[test]
+    fn writes_replace_files_but_never_devices_or_pipes() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("report.json");
+        std::fs::write(&file, b"old").unwrap();
+        write_atomically(&file, b"new").unwrap();
+        assert_eq!(std::fs::read(&file).unwrap(), b"new");
+
+        // A FIFO stands in for /dev/null and /dev/stdout: written into, still a FIFO after.
+        let fifo = dir.path().join("pipe");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+        if !made.is_ok_and(|s| s.success()) {
+            println!("note: mkfifo unavailable; the pipe case is not checked");
+            return;
+        }
+        let reader = {
+            let fifo = fifo.clone();
+            std::thread::spawn(move || std::fs::read(&fifo).unwrap())
+        };
+        write_atomically(&fifo, b"through the pipe").unwrap();
+        assert_eq!(reader.join().unwrap(), b"through the pipe");
+        assert!(std::fs::metadata(&fifo).unwrap().file_type().is_fifo());
+    }
 }
