@@ -494,7 +494,7 @@ fn sbom_without_os_or_packages_reports_nothing() {
         dir.path(),
         "empty.json",
         r#"{"bomFormat":"CycloneDX","specVersion":"1.6","components":[
-            {"type":"library","name":"left-pad","purl":"pkg:npm/left-pad@1.3.0"}]}"#,
+            {"type":"library","name":"plug","purl":"pkg:hex/plug@1.3.0"}]}"#,
     );
     let db = fixture_db().to_str().unwrap();
     let out = palisade(&[
