@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Regenerates crates/palisade-version/tests/vectors/*.tsv with each ecosystem's own tool:
-# Python's packaging (PEP 440), node-semver from npm (SemVer) and golang.org/x/mod/semver (Go).
-# Tools are installed under .work/ (git-ignored); Go's package comes from Debian.
+# Python's packaging (PEP 440), node-semver from npm (SemVer), golang.org/x/mod/semver (Go) and
+# rpm's Python bindings (rpm). Tools are installed under .work/ (git-ignored); Go's package and
+# python3-rpm come from Debian.
 # Usage, from anywhere: scripts/version-vectors/run.sh
 set -euo pipefail
 
@@ -31,3 +32,10 @@ fi
 XMOD_VERSION="$(dpkg-query -W -f='${Version}' golang-golang-x-mod-dev)" \
     GO111MODULE=off GOPATH=/usr/share/gocode GOPROXY=off GOFLAGS= \
     go run "$here/go/main.go"
+
+# rpm: rpm.labelCompare from Debian's python3-rpm (rpm 4.18), run by the system Python it is built
+# for. Real-world candidates are read from the AlmaLinux OSV zip ($ALMALINUX_ZIP to override).
+if ! /usr/bin/python3 -c 'import rpm' 2>/dev/null; then
+    apt-get install -y python3-rpm >/dev/null
+fi
+(cd "$root" && /usr/bin/python3 "$here/rpm.py")

@@ -1,4 +1,4 @@
-//! Version schemes: one trait, one implementation per ordering (dpkg, PEP 440, SemVer, Go).
+//! Version schemes: one trait, one implementation per ordering (dpkg, PEP 440, SemVer, Go, rpm).
 //!
 //! Matching a package against an advisory boils down to "is the installed version before the
 //! fixed one?", and every ecosystem answers that differently. This crate keeps each answer in
@@ -10,10 +10,12 @@ use std::cmp::Ordering;
 
 pub mod deb;
 pub mod pep440;
+pub mod rpm;
 pub mod semver;
 
 pub use deb::{Deb, DebVersion};
 pub use pep440::{Pep440, Pep440Version};
+pub use rpm::{Rpm, RpmVersion};
 // `self::` because the crate's tests also see the external `semver` crate (the Cargo oracle).
 pub use self::semver::{GoVersion, Semver, SemverVersion, go_toolchain_semver};
 
@@ -90,6 +92,10 @@ pub static SEMVER: Semver = Semver;
 
 /// The shared instance of the Go module scheme (`golang.org/x/mod/semver` ordering).
 pub static GO: GoVersion = GoVersion;
+
+/// The shared instance of the RPM scheme (`rpm.labelCompare` ordering of `[epoch:]version[-release]`
+/// strings: AlmaLinux, Rocky Linux, Red Hat and other rpm-based distributions).
+pub static RPM: Rpm = Rpm;
 
 #[cfg(test)]
 mod tests {

@@ -2,14 +2,14 @@
 //!
 //! The TSV files under `tests/vectors/` are written by the generators in
 //! `scripts/version-vectors/` (Python's `packaging`, node-semver through npm, Go's
-//! `golang.org/x/mod/semver`); nothing in them is typed by hand. Pair files hold
+//! `golang.org/x/mod/semver`, rpm's `rpm.labelCompare`); nothing in them is typed by hand. Pair files hold
 //! `A<TAB>B<TAB>verdict` lines, `*-invalid.tsv` files hold one string the tool rejects per line.
 //! Fields are escaped so that whitespace survives editors: `\\`, `\t`, `\n`, `\r`, `\s` (a space)
 //! and `\u{HEX}`.
 
 use std::cmp::Ordering;
 
-use palisade_version::{GO, PEP440, SEMVER, VersionScheme};
+use palisade_version::{GO, PEP440, RPM, SEMVER, VersionScheme};
 
 /// Decodes one escaped field; panics on malformed escapes, which would be a generator bug.
 fn unescape(field: &str, line: usize) -> String {
@@ -137,4 +137,16 @@ fn go_matches_x_mod_semver() {
         include_str!("vectors/go-invalid.tsv"),
     );
     assert!(invalid >= 50, "only {invalid} invalid strings");
+}
+
+#[test]
+fn rpm_matches_rpm_label_compare() {
+    let pairs = check_pairs(&RPM, "rpm.tsv", include_str!("vectors/rpm.tsv"));
+    assert!(pairs >= 800, "only {pairs} pairs");
+    let invalid = check_invalid(
+        &RPM,
+        "rpm-invalid.tsv",
+        include_str!("vectors/rpm-invalid.tsv"),
+    );
+    assert!(invalid >= 20, "only {invalid} invalid strings");
 }
