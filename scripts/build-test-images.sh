@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # build-test-images.sh - build Palisade's real test images from the Debian mirror.
 #
-# Usage: scripts/build-test-images.sh [--force] [--big] [--no-arm64] [OUTDIR]
+# Usage: scripts/build-test-images.sh [--force] [--big] [--no-arm64] [--os-only] [OUTDIR]
 #   OUTDIR     default: <repo>/.work/images
 #   --force    rebuild images whose outputs already exist
 #   --big      also build the ~1 GB "big" image (benchmark only)
 #   --no-arm64 skip minbase-arm64 and the multiarch index
+#   --os-only  only the OS-package images below (alpine alma9 alma8-bdb suse-ndb ubuntu; no debootstrap)
 # Env: MIRROR (default http://deb.debian.org/debian), SOURCE_DATE_EPOCH (default 2025-01-01T00:00:00Z).
-# Needs root (debootstrap, chroot, mount) and: debootstrap umoci skopeo jq python3 (dpkg-query, dpkg-deb).
+# Needs root (debootstrap, chroot, mount) and: debootstrap umoci skopeo jq python3 (dpkg-query, dpkg-deb);
+# the OS-package images also rpm (rpmbuild), db5.3-util and python3-rpm (installed with apt-get when missing).
 #
 # Images (Debian 12 "bookworm"):
 #   minbase        1 layer : debootstrap --variant=minbase
@@ -37,12 +39,40 @@
 #   big            2 layers: minbase + build-essential python3-full default-jdk-headless git curl
 #                            openssh-client perl (only with --big)
 #
+# OS-package images (no Alpine/Ubuntu/EL mirror is reachable: the package databases are written by the real tools
+# where one exists, with real names and versions chosen against /work/shared/data/advisories; root filesystems and
+# tables in scripts/os_images.py; a second or so each):
+#   alpine         2 layers: Alpine 3.11.6 from scratch: etc/alpine-release, etc/os-release, lib/apk/db/installed
+#                            (apk's installed-db format, 27 v3.11 main packages: several binaries per origin, e.g.
+#                            libcrypto1.1/libssl1.1 <- openssl, a `_p` version) and an empty file per listed file
+#                            + a layer rewriting lib/apk/db/installed: sqlite-libs 3.30.1-r0 -> 3.30.1-r1 (apk upgrade)
+#   alma9          1 layer : AlmaLinux 9.2 (os-release, almalinux-release, redhat-release symlink), 30 rpms built by
+#                            Debian's rpmbuild 4.18 from tiny specs (real names, EVRs, SOURCERPMs, Vendor AlmaLinux; one
+#                            module package, nodejs:18, with RPMTAG_MODULARITYLABEL), installed by `rpm --root -i
+#                            --nodeps --noscripts` into the sqlite rpmdb var/lib/rpm/rpmdb.sqlite (payload files too)
+#   alma8-bdb      1 layer : AlmaLinux 8.8, 13 rpms (nodejs:18 module package among them); rpm installs them into a
+#                            sqlite db whose header blobs become a BerkeleyDB hash var/lib/rpm/Packages (db5.3_load;
+#                            4-byte little-endian package-index keys, key 0 = highest index, as EL8 keeps it); no
+#                            index databases (Name, Basenames, ...). `rpm --define '_db_backend bdb_ro' -qa` lists it.
+#   suse-ndb       1 layer : openSUSE Leap 15.5, 8 rpms; header blobs written as an ndb usr/lib/sysimage/rpm/Packages.db
+#                            (rpm's ndb format, written by os_images.py: Debian's rpm has no ndb backend; read back by
+#                            an independent reader + python3-rpm), var/lib/rpm -> ../../usr/lib/sysimage/rpm
+#   ubuntu         1 layer : Ubuntu 22.04.3 (os-release, lsb-release, debian_version "bookworm/sid"), var/lib/dpkg/status
+#                            with 24 jammy stanzas (glibc, openssl, curl, perl, tar, xz-utils, openssh, genshi, jetty9 and
+#                            base packages; bsdutils "1:2.37.2-4ubuntu3" with "Source: util-linux (2.37.2-4ubuntu3)"),
+#                            info/*.list and the listed files (empty); read by the host's dpkg-query
+#
 # Outputs per image NAME:
 #   OUTDIR/oci/NAME              OCI layout, tag "latest", gzip layers
 #   OUTDIR/docker/NAME.tar       docker-archive (docker save format; skopeo stores layers uncompressed)
 #   OUTDIR/oci-archive/NAME.tar  OCI archive (gzip layers)
 #   OUTDIR/manifests/NAME.dpkg.tsv  expected packages: Package Version Arch SourcePackage SourceVersion
 #                                   (installed ones, sorted; empty for deleted-dpkg; lang: minbase's)
+#   OUTDIR/manifests/NAME.os.tsv    OS-package images: Name Version Arch SourceName SourceVersion, sorted, read
+#                                   with the real tools: rpm -qa --qf (Version [epoch:]version-release, source
+#                                   = SOURCERPM's name and version-release; suse-ndb from the sqlite db its blobs
+#                                   came from), dpkg-query -W (Source), and for apk (no apk binary here) a small
+#                                   reader of the merged installed db (V:, o: with the package's own version)
 #   OUTDIR/manifests/lang.txt    expected language packages of lang, one per line, sorted:
 #                                Type<TAB>File<TAB>Name<TAB>Version, where Type is Trivy's (python-pkg, pip,
 #                                node-pkg, npm, gobinary, cargo) and File the file that records the package
@@ -50,20 +80,22 @@
 #                                what pip, npm and go produced, not from a scanner
 #   OUTDIR/oci-zstd/layers       the layers image with zstd layers (skopeo --dest-compress-format zstd)
 #   OUTDIR/images.env            shell variables for tests (source it): PALISADE_TEST_<NAME>_OCI, _DIGEST, ...;
-#                                _PACKAGES_TXT for an image with a NAME.txt manifest (lang)
+#                                _PACKAGES_TXT for an image with a NAME.txt manifest (lang); _OS_TSV and _OS_COUNT
+#                                for an OS-package image (NAME.os.tsv); names uppercased, '-' -> '_'
 #   OUTDIR/build-times.tsv       wall seconds per image built
 # Caches: OUTDIR/cache (debootstrap, apt, pip, npm and Go build downloads), OUTDIR/build/oci (build layout
 #         with stage tags).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-FORCE=0 BIG=0 ARM64=1 OUTDIR=
+FORCE=0 BIG=0 ARM64=1 OSONLY=0 OUTDIR=
 for a in "$@"; do
   case $a in
     --force) FORCE=1 ;;
     --big) BIG=1 ;;
     --no-arm64) ARM64=0 ;;
-    -h|--help) sed -n '2,57p' "$0"; exit 0 ;;
+    --os-only) OSONLY=1 ;;
+    -h|--help) sed -n '2,87p' "$0"; exit 0 ;;
     -*) echo "unknown option $a" >&2; exit 2 ;;
     *) OUTDIR=$a ;;
   esac
@@ -170,7 +202,7 @@ repack() {  # repack BUNDLE TAG CREATED_BY
 set_config() {  # set_config TAG ARCH TITLE [umoci config args]
   local tag=$1 arch=$2 title=$3; shift 3
   umoci config --image "$LAYOUT:$tag" --no-history --created "$ISO" --author "$AUTHOR" \
-    --os linux --architecture "$arch" --config.env "PATH=$CHROOT_PATH" --config.cmd bash \
+    --os linux --architecture "$arch" --config.env "PATH=$CHROOT_PATH" --config.cmd "${CONFIG_CMD:-bash}" \
     --config.label "org.opencontainers.image.title=palisade-test/$title" "$@"
 }
 
@@ -680,6 +712,97 @@ build_big() {
   rm -rf "$b"
 }
 
+# ------------------------------------------------------------------ OS-package images
+OS_PY=$ROOT/scripts/os_images.py
+SYSPY=/usr/bin/python3   # Debian's python3, which python3-rpm belongs to
+
+os_tools() {  # rpmbuild, db5.3_load and python3-rpm; apt-get installs the missing ones
+  local pkgs=()
+  command -v rpmbuild >/dev/null || pkgs+=(rpm)
+  command -v db5.3_load >/dev/null || pkgs+=(db5.3-util)
+  "$SYSPY" -c 'import rpm' 2>/dev/null || pkgs+=(python3-rpm)
+  [ ${#pkgs[@]} = 0 ] && return 0
+  say "os images: apt-get install ${pkgs[*]}"
+  apt-get install -y -qq --no-install-recommends "${pkgs[@]}" >/dev/null 2>&1 \
+    || { apt-get update -qq && apt-get install -y -qq --no-install-recommends "${pkgs[@]}" >/dev/null; } \
+    || die "os images: cannot install ${pkgs[*]}"
+}
+
+os_layer() {  # os_layer TAG BASE DIR CREATED_BY: DIR (whole) as a layer on BASE, tagged TAG
+  local tag=$1 base=$2 dir=$3 tarf
+  tarf=$BUILD/layer-$tag-$(date +%s%N).tar
+  (cd "$dir" && tar_layer "$tarf" "$dir" $(ls -A))
+  umoci raw add-layer --image "$LAYOUT:$base" --tag "$tag" --history.created "$ISO" --history.author "$AUTHOR" \
+    --history.created_by "$4" "$tarf"
+  rm -f "$tarf"
+}
+
+os_tsv_rpm() {  # os_tsv_rpm ROOT DBPATH BACKEND OUT
+  rpm --root "$1" --dbpath "$2" --define "_db_backend $3" -qa \
+    --qf '%{NAME}\t%|EPOCH?{%{EPOCH}:}|%{VERSION}-%{RELEASE}\t%{ARCH}\t%{SOURCERPM}\n' 2>/dev/null \
+    | awk -F'\t' -v OFS='\t' '{ s = $4; sub(/\.src\.rpm$/, "", s); n = split(s, p, "-");
+        sv = p[n-1] "-" p[n]; sn = substr(s, 1, length(s) - length(sv) - 1); print $1, $2, $3, sn, sv }' \
+    | LC_ALL=C sort > "$4"
+  [ -s "$4" ] || die "rpm lists no packages in $1$2"
+}
+
+os_empty() { has_tag empty || umoci new --image "$LAYOUT:empty"; }
+
+build_alpine() {
+  os_empty
+  local b=$BUILD/b-alpine um
+  rm -rf "$b"; mkdir -p "$b"
+  um=$(umask); umask 022
+  python3 "$OS_PY" alpine "$b/l1" "$b/l2"
+  os_layer alpine empty "$b/l1" "/bin/sh -c #(nop) ADD alpine-minirootfs-3.11.6-x86_64.tar.gz / (+ apk add curl libarchive libsasl libxml2 sqlite-libs)"
+  os_layer alpine alpine "$b/l2" "/bin/sh -c apk upgrade --no-cache sqlite-libs"
+  CONFIG_CMD=/bin/sh set_config alpine amd64 alpine
+  python3 "$OS_PY" alpine-tsv "$b/l2/lib/apk/db/installed" > "$OUTDIR/manifests/alpine.os.tsv"
+  export_image alpine alpine
+  umask "$um"
+  rm -rf "$b"
+}
+
+build_rpm_image() {  # build_rpm_image NAME DBPATH BACKEND TITLE
+  os_tools
+  os_empty
+  local n=$1 b=$BUILD/b-$1 um
+  rm -rf "$b"; mkdir -p "$b/root"
+  um=$(umask); umask 022
+  "$SYSPY" "$OS_PY" rpm "$n" "$b/root" "$b/work"
+  mkdir -p "$b/root/tmp" "$b/root/root" "$b/root/dev" "$b/root/proc" "$b/root/sys"
+  case $3 in
+    ndb)  # rpm here cannot read ndb: list the sqlite db the blobs came from, then check the ndb holds the same
+      os_tsv_rpm "$b/work/stage" /var/lib/rpm sqlite "$OUTDIR/manifests/$n.os.tsv"
+      [ "$("$SYSPY" "$OS_PY" ndb-list "$b/root$2/Packages.db" | wc -l)" = "$(wc -l < "$OUTDIR/manifests/$n.os.tsv")" ] \
+        || die "$n: the ndb Packages.db does not list every package" ;;
+    *) os_tsv_rpm "$b/root" "$2" "$3" "$OUTDIR/manifests/$n.os.tsv" ;;
+  esac
+  os_layer "$n" empty "$b/root" "/bin/sh -c #(nop) ADD $4 root (rpm --root / -i --nodeps --noscripts)"
+  CONFIG_CMD=/bin/bash set_config "$n" amd64 "$n"
+  export_image "$n" "$n"
+  umask "$um"
+  rm -rf "$b"
+}
+build_alma9() { build_rpm_image alma9 /var/lib/rpm sqlite "AlmaLinux 9.2"; }
+build_alma8_bdb() { build_rpm_image alma8-bdb /var/lib/rpm bdb_ro "AlmaLinux 8.8"; }
+build_suse_ndb() { build_rpm_image suse-ndb /usr/lib/sysimage/rpm ndb "openSUSE Leap 15.5"; }
+
+build_ubuntu() {
+  os_empty
+  local b=$BUILD/b-ubuntu um
+  rm -rf "$b"; mkdir -p "$b/root"
+  um=$(umask); umask 022
+  python3 "$OS_PY" ubuntu "$b/root"
+  dpkg_tsv "$b/root" "$OUTDIR/manifests/ubuntu.os.tsv"
+  [ "$(wc -l < "$OUTDIR/manifests/ubuntu.os.tsv")" -gt 20 ] || die "ubuntu: dpkg-query lists too few packages"
+  os_layer ubuntu empty "$b/root" "/bin/sh -c #(nop) ADD ubuntu-jammy-oci-amd64-root.tar.gz / (dpkg status of 22.04.3)"
+  CONFIG_CMD=/bin/bash set_config ubuntu amd64 ubuntu
+  export_image ubuntu ubuntu
+  umask "$um"
+  rm -rf "$b"
+}
+
 # ------------------------------------------------------------------ images.env
 write_env() {
   local f=$OUTDIR/images.env n N m
@@ -697,6 +820,10 @@ write_env() {
       [ -f "$OUTDIR/docker/$n.tar" ] && echo "PALISADE_TEST_${N}_DOCKER_ARCHIVE=$OUTDIR/docker/$n.tar"
       [ -f "$OUTDIR/oci-archive/$n.tar" ] && echo "PALISADE_TEST_${N}_OCI_ARCHIVE=$OUTDIR/oci-archive/$n.tar"
       [ -f "$OUTDIR/manifests/$n.txt" ] && echo "PALISADE_TEST_${N}_PACKAGES_TXT=$OUTDIR/manifests/$n.txt"
+      [ -f "$OUTDIR/manifests/$n.os.tsv" ] && {
+        echo "PALISADE_TEST_${N}_OS_TSV=$OUTDIR/manifests/$n.os.tsv"
+        echo "PALISADE_TEST_${N}_OS_COUNT=$(wc -l < "$OUTDIR/manifests/$n.os.tsv")"
+      }
       [ -f "$OUTDIR/manifests/$n.dpkg.tsv" ] && {
         echo "PALISADE_TEST_${N}_DPKG_TSV=$OUTDIR/manifests/$n.dpkg.tsv"
         echo "PALISADE_TEST_${N}_DPKG_COUNT=$(wc -l < "$OUTDIR/manifests/$n.dpkg.tsv")"
@@ -719,16 +846,23 @@ cleanup
 [ -f "$LAYOUT/oci-layout" ] || [ "$(id -u)" != 0 ] || umoci init --layout "$LAYOUT"
 T_ALL=$(date +%s.%N)
 
-timed minbase build_minbase
-timed layers build_layers
-timed deleted-dpkg build_deleted_dpkg
-timed aged build_aged
-timed lang build_lang
-if [ "$ARM64" = 1 ]; then
-  timed minbase-arm64 build_minbase_arm64
-  timed multiarch build_multiarch
+if [ "$OSONLY" = 0 ]; then
+  timed minbase build_minbase
+  timed layers build_layers
+  timed deleted-dpkg build_deleted_dpkg
+  timed aged build_aged
+  timed lang build_lang
+  if [ "$ARM64" = 1 ]; then
+    timed minbase-arm64 build_minbase_arm64
+    timed multiarch build_multiarch
+  fi
+  [ "$BIG" = 1 ] && timed big build_big
 fi
-[ "$BIG" = 1 ] && timed big build_big
+timed alpine build_alpine
+timed alma9 build_alma9
+timed alma8-bdb build_alma8_bdb
+timed suse-ndb build_suse_ndb
+timed ubuntu build_ubuntu
 [ ${#TIMES[@]} -gt 0 ] && umoci gc --layout "$LAYOUT"
 [ -w "$OUTDIR" ] && write_env
 
@@ -740,6 +874,7 @@ say "done in $(awk -v a="$T_ALL" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f", b-a
     printf '%-15s %9s %12s %12s %9s\n' "$n" "$bt" \
       "$(du -sm "$OUTDIR/oci/$n" | cut -f1)" \
       "$( [ -f "$OUTDIR/docker/$n.tar" ] && du -m "$OUTDIR/docker/$n.tar" | cut -f1 || echo -)" \
-      "$( [ -f "$OUTDIR/manifests/$n.dpkg.tsv" ] && wc -l < "$OUTDIR/manifests/$n.dpkg.tsv" || echo -)"
+      "$( [ -f "$OUTDIR/manifests/$n.dpkg.tsv" ] && wc -l < "$OUTDIR/manifests/$n.dpkg.tsv" \
+          || { [ -f "$OUTDIR/manifests/$n.os.tsv" ] && wc -l < "$OUTDIR/manifests/$n.os.tsv"; } || echo -)"
   done
 } >&2
