@@ -776,7 +776,9 @@ build_rpm_image() {  # build_rpm_image NAME DBPATH BACKEND TITLE
       os_tsv_rpm "$b/work/stage" /var/lib/rpm sqlite "$OUTDIR/manifests/$n.os.tsv"
       [ "$("$SYSPY" "$OS_PY" ndb-list "$b/root$2/Packages.db" | wc -l)" = "$(wc -l < "$OUTDIR/manifests/$n.os.tsv")" ] \
         || die "$n: the ndb Packages.db does not list every package" ;;
-    *) os_tsv_rpm "$b/root" "$2" "$3" "$OUTDIR/manifests/$n.os.tsv" ;;
+    *) os_tsv_rpm "$b/root" "$2" "$3" "$OUTDIR/manifests/$n.os.tsv"
+       # reading reopened the sqlite db: drop the WAL files and lock that left (rpm checkpoints on close)
+       rm -f "$b/root$2/rpmdb.sqlite-wal" "$b/root$2/rpmdb.sqlite-shm" "$b/root$2/.rpm.lock" ;;
   esac
   os_layer "$n" empty "$b/root" "/bin/sh -c #(nop) ADD $4 root (rpm --root / -i --nodeps --noscripts)"
   CONFIG_CMD=/bin/bash set_config "$n" amd64 "$n"
