@@ -7,7 +7,9 @@
 //!
 //! - the databases come from images we scan, which anyone can craft: every offset, count, page
 //!   number and chain in them is treated as hostile, and a bad one yields an error that names the
-//!   problem, never a panic, a hang or an allocation larger than the input;
+//!   problem, never a panic or a hang. Copies out of the database are bounded by its size (each
+//!   page is used at most once, NDB slots may not overlap) and file lists, which a header can
+//!   make far larger than itself, are capped per package and per database;
 //! - the layer walker streams layers and never writes files to disk, so the readers take a byte
 //!   slice rather than a path (C libraries want a file);
 //! - a full-table scan is all we need, which is a small fraction of each format.
@@ -177,7 +179,7 @@ const MAX_WARNINGS: usize = 1000;
 #[derive(Debug, thiserror::Error)]
 pub enum RpmDbError {
     /// The bytes are not a database of the requested format.
-    #[error("not a {expected} rpm database: {}", match found {
+    #[error("not an rpm {expected} database: {}", match found {
         Some(f) => format!("its magic bytes say {f}"),
         None => "no known magic bytes".to_owned(),
     })]

@@ -97,6 +97,6 @@ fn a_lying_name_is_named() {
     let err = read(DbFormat::from_path("var/lib/rpm/Packages").unwrap(), &bytes).unwrap_err();
     assert_eq!(
         err.to_string(),
-        "not a BerkeleyDB rpm database: its magic bytes say sqlite"
+        "not an rpm BerkeleyDB database: its magic bytes say sqlite"
     );
 }
