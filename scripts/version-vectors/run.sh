@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Regenerates crates/palisade-version/tests/vectors/*.tsv with each ecosystem's own tool:
 # Python's packaging (PEP 440), node-semver from npm (SemVer), golang.org/x/mod/semver (Go) and
-# rpm's Python bindings (rpm). Tools are installed under .work/ (git-ignored); Go's package and
+# rpm's Python bindings (rpm); apk has no tool here, so apk.py checks a small spec
+# implementation against apk-tools' own vectors and judges the rest. Tools are installed under .work/ (git-ignored); Go's package and
 # python3-rpm come from Debian.
 # Usage, from anywhere: scripts/version-vectors/run.sh
 set -euo pipefail
@@ -39,3 +40,8 @@ if ! /usr/bin/python3 -c 'import rpm' 2>/dev/null; then
     apt-get install -y python3-rpm >/dev/null
 fi
 (cd "$root" && /usr/bin/python3 "$here/rpm.py")
+
+# apk: apk-tools' own vectors (apk-tools-version.data) plus apk.py's spec implementation, checked
+# against them first; plain Python. Real versions come from the alpine-secdb OSV zip
+# ($ALPINE_SECDB_ZIP to override).
+(cd "$root" && python3 "$here/apk.py")

@@ -1,4 +1,5 @@
-//! Version schemes: one trait, one implementation per ordering (dpkg, PEP 440, SemVer, Go, rpm).
+//! Version schemes: one trait, one implementation per ordering (dpkg, PEP 440, SemVer, Go, rpm,
+//! apk).
 //!
 //! Matching a package against an advisory boils down to "is the installed version before the
 //! fixed one?", and every ecosystem answers that differently. This crate keeps each answer in
@@ -8,11 +9,13 @@
 
 use std::cmp::Ordering;
 
+pub mod apk;
 pub mod deb;
 pub mod pep440;
 pub mod rpm;
 pub mod semver;
 
+pub use apk::{Apk, ApkVersion};
 pub use deb::{Deb, DebVersion};
 pub use pep440::{Pep440, Pep440Version};
 pub use rpm::{Rpm, RpmVersion};
@@ -96,6 +99,9 @@ pub static GO: GoVersion = GoVersion;
 /// The shared instance of the RPM scheme (`rpm.labelCompare` ordering of `[epoch:]version[-release]`
 /// strings: AlmaLinux, Rocky Linux, Red Hat and other rpm-based distributions).
 pub static RPM: Rpm = Rpm;
+
+/// The shared instance of the Alpine scheme (apk-tools' ordering: Alpine, Wolfi, Chainguard).
+pub static APK: Apk = Apk;
 
 #[cfg(test)]
 mod tests {

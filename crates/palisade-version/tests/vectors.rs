@@ -2,14 +2,16 @@
 //!
 //! The TSV files under `tests/vectors/` are written by the generators in
 //! `scripts/version-vectors/` (Python's `packaging`, node-semver through npm, Go's
-//! `golang.org/x/mod/semver`, rpm's `rpm.labelCompare`); nothing in them is typed by hand. Pair files hold
+//! `golang.org/x/mod/semver`, rpm's `rpm.labelCompare`), or for apk, which has no tool on this
+//! system, from apk-tools' own test vectors plus a small independent spec implementation checked
+//! against them; nothing in them is typed by hand. Pair files hold
 //! `A<TAB>B<TAB>verdict` lines, `*-invalid.tsv` files hold one string the tool rejects per line.
 //! Fields are escaped so that whitespace survives editors: `\\`, `\t`, `\n`, `\r`, `\s` (a space)
 //! and `\u{HEX}`.
 
 use std::cmp::Ordering;
 
-use palisade_version::{GO, PEP440, RPM, SEMVER, VersionScheme};
+use palisade_version::{APK, GO, PEP440, RPM, SEMVER, VersionScheme};
 
 /// Decodes one escaped field; panics on malformed escapes, which would be a generator bug.
 fn unescape(field: &str, line: usize) -> String {
@@ -149,4 +151,16 @@ fn rpm_matches_rpm_label_compare() {
         include_str!("vectors/rpm-invalid.tsv"),
     );
     assert!(invalid >= 20, "only {invalid} invalid strings");
+}
+
+#[test]
+fn apk_matches_apk_tools() {
+    let pairs = check_pairs(&APK, "apk.tsv", include_str!("vectors/apk.tsv"));
+    assert!(pairs >= 1000, "only {pairs} pairs");
+    let invalid = check_invalid(
+        &APK,
+        "apk-invalid.tsv",
+        include_str!("vectors/apk-invalid.tsv"),
+    );
+    assert!(invalid >= 50, "only {invalid} invalid strings");
 }
