@@ -26,12 +26,10 @@ pub fn normalize_ecosystem(ecosystem: &str) -> String {
 /// serves the analyzers of tomorrow. Language ecosystems have no release suffix; distribution
 /// records always name their release.
 pub fn is_supported_ecosystem(normalized: &str) -> bool {
-    use palisade_ecosystem::{Ecosystem, Matching};
+    use palisade_ecosystem::Ecosystem;
     match Ecosystem::from_osv(normalized) {
-        Some(e) => match e.matching() {
-            Matching::SourcePackage => normalized.contains(':') || normalized == "Debian",
-            Matching::Package => normalized == e.osv_name(),
-        },
+        Some(e) if e.row().per_release => normalized.contains(':') || normalized == "Debian",
+        Some(e) => normalized == e.osv_name(),
         None => false,
     }
 }

@@ -493,12 +493,29 @@ impl Builder<'_> {
         }
     }
 
-    /// Parses, converts and queues one record.
+    /// Parses, converts and queues one record, or every record of a secdb document.
     fn record(&mut self, origin: &str, bytes: &[u8]) {
         let rec: OsvRecord = match serde_json::from_slice(bytes) {
             Ok(r) => r,
             Err(e) => return self.invalid(origin, format!("not a valid OSV JSON record: {e}")),
         };
+        if rec.id.is_empty() && crate::secdb::looks_like_secdb(bytes) {
+            match crate::secdb::to_osv(bytes) {
+                Ok(recs) => {
+                    for rec in recs {
+                        let origin = format!("{origin}#{}", rec.id);
+                        self.parsed(&origin, rec);
+                    }
+                }
+                Err(reason) => self.invalid(origin, reason),
+            }
+            return;
+        }
+        self.parsed(origin, rec);
+    }
+
+    /// Converts and queues one parsed record.
+    fn parsed(&mut self, origin: &str, rec: OsvRecord) {
         let converted = match convert(rec, self.supported) {
             Conversion::Ingest(c) => c,
             Conversion::Withdrawn => {

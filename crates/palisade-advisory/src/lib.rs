@@ -3,7 +3,8 @@
 //! Scans must work offline and start fast, so advisories are compiled ahead of time
 //! (`palisade db build --osv PATH`) from OSV records into one redb file. [`build`] reads
 //! folders, zips (osv.dev's `all.zip` layout) and single JSON files, keeps the ecosystems we can
-//! match (Debian and Ubuntu today; see [`is_supported_ecosystem`]) and writes the file
+//! match (see [`is_supported_ecosystem`]), and Alpine's, Wolfi's and Chainguard's secdb
+//! JSON documents as well, and writes the file
 //! atomically. [`build_inputs`] is the same with inputs named apart from their files (a
 //! downloaded zip is listed by its URL) and a way to stop a build early. [`Database`] opens it read-only and answers the two questions a scan asks:
 //! "which advisories name this package?" ([`Database::lookup`]) and "what should the report say
@@ -18,6 +19,7 @@ mod ecosystem;
 mod ingest;
 mod model;
 mod osv;
+mod secdb;
 mod store;
 pub mod time;
 

@@ -314,13 +314,7 @@ fn vuln_record(id: &str, rec: &OsvRecord, kept_affected: &[&OsvAffected]) -> Vul
     let sev = choose_severity(id, rec, kept_affected);
     VulnRecord {
         id: id.to_string(),
-        aliases: rec
-            .aliases
-            .iter()
-            .map(|a| a.trim())
-            .filter(|a| !a.is_empty())
-            .map(str::to_string)
-            .collect(),
+        aliases: aliases(rec),
         title: title(rec.summary.as_deref(), rec.details.as_deref()),
         primary_link: primary_link(id, rec),
         severity: sev.severity,
@@ -330,6 +324,26 @@ fn vuln_record(id: &str, rec: &OsvRecord, kept_affected: &[&OsvAffected]) -> Vul
         published: non_empty(rec.published.as_deref()),
         modified: non_empty(rec.modified.as_deref()),
     }
+}
+
+/// The record's aliases plus its `upstream` ids, so a distribution's restatement of a CVE is
+/// reported under the CVE as Trivy reports it. Ubuntu's USN records name Canonical's per-CVE
+/// records (`UBUNTU-CVE-2024-6387`) there; the CVE they stand for is added too.
+fn aliases(rec: &OsvRecord) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for a in rec.aliases.iter().chain(&rec.upstream) {
+        let a = a.trim();
+        if a.is_empty() {
+            continue;
+        }
+        out.push(a.to_string());
+        if let Some(cve) = a.strip_prefix("UBUNTU-").filter(|c| c.starts_with("CVE-")) {
+            out.push(cve.to_string());
+        }
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    out.retain(|a| seen.insert(a.clone()));
+    out
 }
 
 fn non_empty(s: Option<&str>) -> Option<String> {

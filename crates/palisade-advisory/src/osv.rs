@@ -24,6 +24,9 @@ pub struct OsvRecord {
     pub withdrawn: Option<String>,
     /// Other ids for the same vulnerability (CVE ids for distro advisories).
     pub aliases: Vec<String>,
+    /// Ids of the upstream vulnerabilities a distribution's record restates (osv.dev's
+    /// Alpine and Ubuntu records put the CVE here rather than in `aliases`).
+    pub upstream: Vec<String>,
     /// One-line human summary.
     pub summary: Option<String>,
     /// Longer free-text description (Markdown).

@@ -45,13 +45,24 @@ impl Class {
 /// How an ecosystem's advisories are keyed in the store and compared with a package.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Matching {
-    /// Distributions: advisories are per release (`Debian:12`) and name the *source* package;
-    /// a binary package is matched through its source name and source version, which is what
-    /// makes binNMUs and multi-binary sources come out right.
+    /// Distributions whose advisories name the *source* package (Debian, Ubuntu, Alpine's
+    /// origin): a binary package is matched through its source name and source version, which
+    /// is what makes binNMUs and multi-binary sources come out right.
     SourcePackage,
+    /// Distributions whose advisories name *binary* packages with their full version (the RHEL
+    /// family's errata list `openssl-libs`, `kernel-core` with `epoch:version-release`).
+    BinaryPackage,
     /// Language ecosystems: one advisory set for the whole ecosystem (`PyPI`), keyed by the
     /// normalised package name and compared with the installed version.
     Package,
+}
+
+impl Matching {
+    /// Whether this is a distribution's way of matching (OS packages, found through the
+    /// detected OS release) rather than a language ecosystem's.
+    pub fn is_distribution(self) -> bool {
+        !matches!(self, Matching::Package)
+    }
 }
 
 /// One ecosystem. See the module documentation for why this is a table.
@@ -67,6 +78,10 @@ pub struct EcosystemRow {
     pub class: Class,
     /// How advisories are keyed and matched.
     pub matching: Matching,
+    /// Whether advisories are split by release (`Debian:12`, `AlmaLinux:9`, `Alpine:v3.20`), so
+    /// an image is matched against its own release only. Rolling distributions (Wolfi,
+    /// Chainguard) and language ecosystems have one advisory set.
+    pub per_release: bool,
     /// The canonical spelling of a package name, applied to advisories at ingest and to
     /// installed packages at lookup, so both sides meet (PEP 503 for PyPI).
     pub normalize: fn(&str) -> String,
@@ -136,14 +151,15 @@ fn pypi_purl(name: &str) -> (Option<String>, String) {
 }
 
 macro_rules! os_row {
-    ($ident:ident, $osv:literal, $purl:literal, $scheme:expr) => {
+    ($ident:ident, $osv:literal, $purl:literal, $scheme:expr, $matching:ident, $per_release:literal) => {
         #[doc = concat!("The `", $osv, "` distribution ecosystem.")]
         pub static $ident: EcosystemRow = EcosystemRow {
             osv: $osv,
             purl_type: $purl,
             scheme: $scheme,
             class: Class::OsPkgs,
-            matching: Matching::SourcePackage,
+            matching: Matching::$matching,
+            per_release: $per_release,
             normalize: verbatim,
             purl_name: no_namespace,
         };
@@ -154,12 +170,28 @@ macro_rules! os_row {
 pub mod rows {
     use super::*;
 
-    os_row!(DEBIAN, "Debian", "deb", Some(&palisade_version::DEB));
-    os_row!(UBUNTU, "Ubuntu", "deb", Some(&palisade_version::DEB));
-    os_row!(ALPINE, "Alpine", "apk", None);
-    os_row!(ALMALINUX, "AlmaLinux", "rpm", None);
-    os_row!(ROCKY, "Rocky Linux", "rpm", None);
-    os_row!(REDHAT, "Red Hat", "rpm", None);
+    const DEB: Option<&'static dyn VersionScheme> = Some(&palisade_version::DEB);
+    const APK: Option<&'static dyn VersionScheme> = Some(&palisade_version::APK);
+    const RPM: Option<&'static dyn VersionScheme> = Some(&palisade_version::RPM);
+
+    // Source-package distributions: Debian's and Ubuntu's trackers and Alpine's secdb name the
+    // source package (Alpine's `o:` origin).
+    os_row!(DEBIAN, "Debian", "deb", DEB, SourcePackage, true);
+    os_row!(UBUNTU, "Ubuntu", "deb", DEB, SourcePackage, true);
+    os_row!(ALPINE, "Alpine", "apk", APK, SourcePackage, true);
+    os_row!(WOLFI, "Wolfi", "apk", APK, SourcePackage, false);
+    os_row!(CHAINGUARD, "Chainguard", "apk", APK, SourcePackage, false);
+    // The RHEL family and SUSE: errata name binary rpms with their full EVR. CentOS and UBI
+    // images are matched with Red Hat's data, as Trivy does. The keys of distributions that
+    // OSV does not carry (Amazon, Oracle, Fedora) are the names their own feeds use.
+    os_row!(ALMALINUX, "AlmaLinux", "rpm", RPM, BinaryPackage, true);
+    os_row!(ROCKY, "Rocky Linux", "rpm", RPM, BinaryPackage, true);
+    os_row!(REDHAT, "Red Hat", "rpm", RPM, BinaryPackage, true);
+    os_row!(ORACLE, "Oracle Linux", "rpm", RPM, BinaryPackage, true);
+    os_row!(AMAZON, "Amazon Linux", "rpm", RPM, BinaryPackage, true);
+    os_row!(FEDORA, "Fedora", "rpm", RPM, BinaryPackage, true);
+    os_row!(SUSE, "SUSE", "rpm", RPM, BinaryPackage, true);
+    os_row!(OPENSUSE, "openSUSE", "rpm", RPM, BinaryPackage, true);
 
     /// Python packages (PyPI), PEP 440 versions and PEP 503 names.
     pub static PYPI: EcosystemRow = EcosystemRow {
@@ -168,6 +200,7 @@ pub mod rows {
         scheme: Some(&palisade_version::PEP440),
         class: Class::LangPkgs,
         matching: Matching::Package,
+        per_release: false,
         normalize: pep503,
         purl_name: pypi_purl,
     };
@@ -178,6 +211,7 @@ pub mod rows {
         scheme: Some(&palisade_version::SEMVER),
         class: Class::LangPkgs,
         matching: Matching::Package,
+        per_release: false,
         normalize: verbatim,
         purl_name: last_slash,
     };
@@ -188,6 +222,7 @@ pub mod rows {
         scheme: Some(&palisade_version::GO),
         class: Class::LangPkgs,
         matching: Matching::Package,
+        per_release: false,
         normalize: verbatim,
         purl_name: last_slash,
     };
@@ -198,6 +233,7 @@ pub mod rows {
         scheme: Some(&palisade_version::SEMVER),
         class: Class::LangPkgs,
         matching: Matching::Package,
+        per_release: false,
         normalize: verbatim,
         purl_name: no_namespace,
     };
@@ -208,6 +244,7 @@ pub mod rows {
         scheme: None,
         class: Class::LangPkgs,
         matching: Matching::Package,
+        per_release: false,
         normalize: verbatim,
         purl_name: maven_name,
     };
@@ -218,6 +255,7 @@ pub mod rows {
         scheme: None,
         class: Class::LangPkgs,
         matching: Matching::Package,
+        per_release: false,
         normalize: verbatim,
         purl_name: no_namespace,
     };
@@ -228,6 +266,7 @@ pub mod rows {
         scheme: None,
         class: Class::LangPkgs,
         matching: Matching::Package,
+        per_release: false,
         normalize: lowercase,
         purl_name: last_slash,
     };
@@ -238,6 +277,7 @@ pub mod rows {
         scheme: None,
         class: Class::LangPkgs,
         matching: Matching::Package,
+        per_release: false,
         normalize: lowercase,
         purl_name: no_namespace,
     };
@@ -248,9 +288,16 @@ pub static ALL: &[&EcosystemRow] = &[
     &rows::DEBIAN,
     &rows::UBUNTU,
     &rows::ALPINE,
+    &rows::WOLFI,
+    &rows::CHAINGUARD,
     &rows::ALMALINUX,
     &rows::ROCKY,
     &rows::REDHAT,
+    &rows::ORACLE,
+    &rows::AMAZON,
+    &rows::FEDORA,
+    &rows::SUSE,
+    &rows::OPENSUSE,
     &rows::PYPI,
     &rows::NPM,
     &rows::GO,
@@ -325,8 +372,8 @@ impl Ecosystem {
     /// The advisory-store key of this ecosystem for a given OS release: distributions are keyed
     /// per release (`Debian:12`), language ecosystems by name alone.
     pub fn store_key(self, release: Option<&str>) -> String {
-        match (self.0.matching, release) {
-            (Matching::SourcePackage, Some(r)) => format!("{}:{r}", self.0.osv),
+        match release {
+            Some(r) if self.0.per_release => format!("{}:{r}", self.0.osv),
             _ => self.0.osv.to_string(),
         }
     }
@@ -456,7 +503,8 @@ mod tests {
     #[test]
     fn only_implemented_schemes_match() {
         assert!(Ecosystem::DEBIAN.scheme().is_some());
-        assert!(Ecosystem::of(&rows::ALPINE).scheme().is_none());
+        assert!(Ecosystem::of(&rows::ALPINE).scheme().is_some());
+        assert!(Ecosystem::of(&rows::MAVEN).scheme().is_none());
         assert_eq!(Ecosystem::PYPI.class(), Class::LangPkgs);
         assert_eq!(Ecosystem::DEBIAN.class().as_str(), "os-pkgs");
     }

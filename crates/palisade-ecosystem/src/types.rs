@@ -54,6 +54,20 @@ type_row!(
     "Debian and Ubuntu packages from the dpkg database."
 );
 type_row!(
+    APK,
+    "apk",
+    None,
+    Target::Os,
+    "Alpine, Wolfi and Chainguard packages from apk's installed database."
+);
+type_row!(
+    RPM,
+    "rpm",
+    None,
+    Target::Os,
+    "RHEL-family, Amazon, Fedora and SUSE packages from the rpm database (sqlite, BerkeleyDB or NDB)."
+);
+type_row!(
     PYTHON_PKG,
     "python-pkg",
     Some(Ecosystem::PYPI),
@@ -149,6 +163,8 @@ type_row!(
 /// Every package type.
 pub static ALL_TYPES: &[&PackageTypeRow] = &[
     &DPKG,
+    &APK,
+    &RPM,
     &PYTHON_PKG,
     &PIP,
     &PIPENV,

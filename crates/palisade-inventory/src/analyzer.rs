@@ -57,6 +57,16 @@ pub trait FileAnalyzer: Send + Sync {
         file: &FileInfo<'_>,
         content: &mut dyn Read,
     ) -> Result<Vec<Package>, AnalyzeError>;
+    /// Package databases (apk, rpm) also say which files their packages installed: language
+    /// metadata among them belongs to the OS package (a `py3-*` apk, a `python3-*` rpm) and is
+    /// not listed again as a language package. Other analyzers own nothing.
+    fn analyze_with_files(
+        &self,
+        file: &FileInfo<'_>,
+        content: &mut dyn Read,
+    ) -> Result<(Vec<Package>, Vec<String>), AnalyzeError> {
+        Ok((self.analyze(file, content)?, Vec::new()))
+    }
 }
 
 /// Reads a whole file for analyzers that parse small documents, refusing files over `limit`
@@ -142,9 +152,17 @@ impl Analyzers {
     /// keeping only them bounds memory by what is analysed, not by what is installed.
     fn owned_paths(&self, list: &[u8]) -> Vec<String> {
         let text = String::from_utf8_lossy(list);
-        let mut out: Vec<String> = text
-            .lines()
-            .filter_map(|l| palisade_vfs::normalize(l.trim()))
+        self.analysed_only(
+            text.lines()
+                .filter_map(|l| palisade_vfs::normalize(l.trim()))
+                .collect(),
+        )
+    }
+
+    /// The paths among `paths` that some analyzer would read, sorted.
+    fn analysed_only(&self, paths: Vec<String>) -> Vec<String> {
+        let mut out: Vec<String> = paths
+            .into_iter()
             .filter(|p| {
                 self.any_wants(&FileInfo {
                     path: p,
@@ -175,7 +193,7 @@ impl Analyzers {
         let wanting: Vec<_> = self.analyzers.iter().filter(|a| a.wants(entry)).collect();
         match wanting.as_slice() {
             [] => {}
-            [one] => run(**one, entry, content, &mut summary)?,
+            [one] => self.run(**one, entry, content, &mut summary)?,
             several => {
                 // Rare (no two built-in analyzers claim the same file): each gets its own
                 // bounded copy.
@@ -188,35 +206,39 @@ impl Analyzers {
                     }
                 };
                 for a in several {
-                    run(**a, entry, &mut &data[..], &mut summary)?;
+                    self.run(**a, entry, &mut &data[..], &mut summary)?;
                 }
             }
         }
         Ok(summary)
     }
+
+    fn run(
+        &self,
+        a: &dyn FileAnalyzer,
+        entry: &EntryMeta<'_>,
+        content: &mut dyn Read,
+        summary: &mut FileSummary,
+    ) -> io::Result<()> {
+        match a.analyze_with_files(entry, content) {
+            Ok((pkgs, files)) => {
+                summary.packages.extend(pkgs);
+                summary.owned.extend(self.analysed_only(files));
+            }
+            Err(AnalyzeError::Io(e)) => return Err(e),
+            Err(AnalyzeError::Skip(m)) => {
+                tracing::debug!(path = entry.path, analyzer = a.name(), "skipped: {m}");
+                summary
+                    .warnings
+                    .push(format!("{} ({}): {m}", entry.path, a.name()));
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Largest file handed to several analyzers at once.
 const MAX_SHARED_FILE: u64 = 64 << 20;
-
-fn run(
-    a: &dyn FileAnalyzer,
-    entry: &EntryMeta<'_>,
-    content: &mut dyn Read,
-    summary: &mut FileSummary,
-) -> io::Result<()> {
-    match a.analyze(entry, content) {
-        Ok(pkgs) => summary.packages.extend(pkgs),
-        Err(AnalyzeError::Io(e)) => return Err(e),
-        Err(AnalyzeError::Skip(m)) => {
-            tracing::debug!(path = entry.path, analyzer = a.name(), "skipped: {m}");
-            summary
-                .warnings
-                .push(format!("{} ({}): {m}", entry.path, a.name()));
-        }
-    }
-    Ok(())
-}
 
 impl Interest for Analyzers {
     fn wants_file(&self, path: &str) -> bool {
@@ -249,7 +271,7 @@ impl Interest for Analyzers {
 
 /// Version of [`FileSummary`]'s encoding and of [`crate::Package`]'s fields; part of the cache
 /// key.
-const SUMMARY_FORMAT: u32 = 1;
+const SUMMARY_FORMAT: u32 = 2;
 
 #[cfg(test)]
 mod tests {

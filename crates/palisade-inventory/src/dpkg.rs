@@ -130,6 +130,7 @@ fn finish(p: Paragraph<'_>, path: &str, out: &mut Vec<Package>) -> Result<(), Dp
         ecosystem: Ecosystem::DEBIAN,
         kind: PackageType::of(&types::DPKG),
         path: path.to_string(),
+        modularity_label: String::new(),
     });
     Ok(())
 }

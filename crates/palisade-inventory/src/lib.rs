@@ -14,6 +14,7 @@ mod analyzer;
 mod dpkg;
 pub mod lang;
 mod os;
+pub mod pkgdb;
 
 pub use analyzer::{AnalyzeError, Analyzers, FileAnalyzer, FileInfo, FileSummary, read_bounded};
 pub use dpkg::{DpkgError, parse_status};
@@ -54,6 +55,10 @@ pub struct Package {
     /// The file in the image that recorded it, e.g. `var/lib/dpkg/status`,
     /// `usr/lib/python3/site-packages/six-1.16.0.dist-info/METADATA`, `usr/local/bin/app`.
     pub path: String,
+    /// The module stream an rpm was built for (`nodejs:18:8090020230810:a75119d5`); empty for
+    /// everything else. Advisories for a module stream apply only to packages of modules.
+    #[serde(default)]
+    pub modularity_label: String,
 }
 
 impl Package {
@@ -70,6 +75,7 @@ impl Package {
             ecosystem: kind.row().ecosystem.unwrap_or(Ecosystem::PYPI),
             kind,
             path: path.to_string(),
+            modularity_label: String::new(),
         }
     }
 
@@ -122,23 +128,70 @@ fn os_paths() -> PathInterest {
 }
 
 /// What a scan reads: the OS analyzers' files plus every streaming analyzer of
-/// [`lang::ANALYZERS`].
+/// [`pkgdb::ANALYZERS`] and [`lang::ANALYZERS`].
 pub fn interest() -> Analyzers {
-    Analyzers::new(os_paths(), lang::ANALYZERS.to_vec())
+    let mut all = pkgdb::ANALYZERS.to_vec();
+    all.extend_from_slice(lang::ANALYZERS);
+    Analyzers::new(os_paths(), all)
 }
 
-/// OS packages only: for callers that want Debian-era behaviour (and the tests of it).
+/// OS packages only (`--pkg-types os`, and tests of the OS analyzers).
 pub fn os_interest() -> Analyzers {
-    Analyzers::new(os_paths(), Vec::new())
+    Analyzers::new(os_paths(), pkgdb::ANALYZERS.to_vec())
 }
 
 /// Reads the OS and packages from a merged file tree.
 pub fn analyze(tree: &FileTree) -> Result<Inventory, InventoryError> {
     let os = detect_os(tree);
-    let os_ecosystem = match os.as_ref().map(|o| o.family) {
-        Some(OsFamily::Ubuntu) => Ecosystem::UBUNTU,
-        _ => Ecosystem::DEBIAN,
-    };
+    let mut packages = dpkg_packages(tree)?;
+    let (os_found, lang, mut warnings) = summarised_packages(tree);
+    packages.extend(os_found);
+    // OS packages take the detected OS's ecosystem (`Ubuntu`, not the analyzer's guess);
+    // a database of another format than the OS's (an rpm database on Debian, left by the
+    // `rpm` package) is not the OS's package list, as in Trivy.
+    let os_ecosystem = os.as_ref().and_then(OsInfo::package_ecosystem);
+    packages.retain(|p| {
+        let ours = os_ecosystem.is_none_or(|e| e.row().purl_type == os_format(p.kind));
+        if !ours {
+            tracing::debug!(path = %p.path, name = %p.name, "package database of another OS format ignored");
+        }
+        ours
+    });
+    if let Some(eco) = os_ecosystem {
+        for p in &mut packages {
+            p.ecosystem = eco;
+        }
+    }
+    let formats: BTreeSet<&str> = packages.iter().map(|p| p.kind.name()).collect();
+    if formats.len() > 1 {
+        warnings.push(format!(
+            "package databases of several formats found ({}); all their packages are listed",
+            formats.into_iter().collect::<Vec<_>>().join(", ")
+        ));
+    }
+    packages.sort();
+    packages.dedup();
+    packages.extend(lang);
+    Ok(Inventory {
+        os,
+        packages,
+        warnings,
+    })
+}
+
+/// The purl type of an OS package type's format: what an OS's ecosystem row must name for
+/// the package to be one of its own.
+fn os_format(kind: PackageType) -> &'static str {
+    match kind.name() {
+        "apk" => "apk",
+        "rpm" => "rpm",
+        _ => "deb",
+    }
+}
+
+/// The dpkg database: `status`, or distroless images' one control file per package in
+/// `status.d` (plus `.md5sums` files that are not control data).
+fn dpkg_packages(tree: &FileTree) -> Result<Vec<Package>, InventoryError> {
     let mut packages = Vec::new();
     if let Some(data) = tree.read(DPKG_STATUS) {
         packages.extend(parse_status(data, DPKG_STATUS).map_err(|source| {
@@ -148,8 +201,6 @@ pub fn analyze(tree: &FileTree) -> Result<Inventory, InventoryError> {
             }
         })?);
     }
-    // Distroless images have no status file, but one control file per package in status.d
-    // (plus `.md5sums` files that are not control data).
     for (name, data) in tree.read_dir(DPKG_STATUS_D) {
         if name.ends_with(".md5sums") {
             continue;
@@ -162,26 +213,17 @@ pub fn analyze(tree: &FileTree) -> Result<Inventory, InventoryError> {
             })?,
         );
     }
-    for p in &mut packages {
-        p.ecosystem = os_ecosystem;
-    }
-    packages.sort();
-    packages.dedup();
-    let (lang, warnings) = summarised_packages(tree);
-    packages.extend(lang);
-    Ok(Inventory {
-        os,
-        packages,
-        warnings,
-    })
+    Ok(packages)
 }
 
-/// The packages of every summarised file that no OS package owns, sorted, and the warnings of
-/// every file still visible in the merged tree.
-fn summarised_packages(tree: &FileTree) -> (Vec<Package>, Vec<String>) {
+/// The packages of every summarised file, split into OS packages (package databases) and
+/// language packages that no OS package owns, each sorted, and the warnings of every file
+/// still visible in the merged tree.
+fn summarised_packages(tree: &FileTree) -> (Vec<Package>, Vec<Package>, Vec<String>) {
     let mut owned: BTreeSet<String> = BTreeSet::new();
     let mut files = Vec::new();
     let mut warnings = Vec::new();
+    let mut os = Vec::new();
     for (path, bytes) in tree.summaries() {
         let Some(summary) = FileSummary::decode(bytes) else {
             warnings.push(format!("{path}: unreadable analyzer summary (ignored)"));
@@ -189,7 +231,12 @@ fn summarised_packages(tree: &FileTree) -> (Vec<Package>, Vec<String>) {
         };
         owned.extend(summary.owned.iter().cloned());
         warnings.extend(summary.warnings.iter().cloned());
-        files.push((path.to_string(), summary.packages));
+        let (os_pkgs, lang): (Vec<Package>, Vec<Package>) = summary
+            .packages
+            .into_iter()
+            .partition(|p| p.kind.class() == Class::OsPkgs);
+        os.extend(os_pkgs);
+        files.push((path.to_string(), lang));
     }
     let mut out = Vec::new();
     for (path, pkgs) in files {
@@ -203,7 +250,7 @@ fn summarised_packages(tree: &FileTree) -> (Vec<Package>, Vec<String>) {
         (a.kind, &a.path, &a.name, &a.version).cmp(&(b.kind, &b.path, &b.name, &b.version))
     });
     out.dedup();
-    (out, warnings)
+    (os, out, warnings)
 }
 
 #[cfg(test)]

@@ -1,5 +1,6 @@
 //! Operating system detection: `/etc/os-release` first, then the older release files.
 
+use palisade_ecosystem::{Ecosystem, EcosystemRow};
 use palisade_vfs::{FileTree, PathInterest};
 use serde::{Deserialize, Serialize};
 
@@ -18,6 +19,15 @@ pub enum OsFamily {
     Oracle,
     Fedora,
     Amazon,
+    Wolfi,
+    Chainguard,
+    /// SUSE Linux Enterprise Server (and its BCI/SLE Micro container bases).
+    #[serde(rename = "suse linux enterprise server")]
+    Sles,
+    #[serde(rename = "opensuse.leap")]
+    OpensuseLeap,
+    #[serde(rename = "opensuse.tumbleweed")]
+    OpensuseTumbleweed,
 }
 
 impl OsFamily {
@@ -33,11 +43,20 @@ impl OsFamily {
             "ol" | "oracle" => OsFamily::Oracle,
             "fedora" => OsFamily::Fedora,
             "amzn" | "amazon" => OsFamily::Amazon,
+            "suse linux enterprise server" => OsFamily::Sles,
+            "opensuse.leap" => OsFamily::OpensuseLeap,
+            "opensuse.tumbleweed" => OsFamily::OpensuseTumbleweed,
+            "wolfi" => OsFamily::Wolfi,
+            "chainguard" => OsFamily::Chainguard,
+            "sles" | "sled" | "sle-micro" | "sl-micro" => OsFamily::Sles,
+            "opensuse-leap" | "opensuse" => OsFamily::OpensuseLeap,
+            "opensuse-tumbleweed" => OsFamily::OpensuseTumbleweed,
             _ => return None,
         })
     }
 
-    /// The lowercase name used in reports (Trivy's `Family` values).
+    /// The lowercase name used in reports (Trivy's `Family` values, which are also what
+    /// `serde` writes).
     pub fn as_str(&self) -> &'static str {
         match self {
             OsFamily::Debian => "debian",
@@ -50,6 +69,11 @@ impl OsFamily {
             OsFamily::Oracle => "oracle",
             OsFamily::Fedora => "fedora",
             OsFamily::Amazon => "amazon",
+            OsFamily::Wolfi => "wolfi",
+            OsFamily::Chainguard => "chainguard",
+            OsFamily::Sles => "suse linux enterprise server",
+            OsFamily::OpensuseLeap => "opensuse.leap",
+            OsFamily::OpensuseTumbleweed => "opensuse.tumbleweed",
         }
     }
 }
@@ -83,24 +107,57 @@ impl OsInfo {
         self.eol_date.as_deref().map(|d| d < today)
     }
 
-    /// The OSV ecosystem that holds this release's advisories, such as `Debian:12`, `Ubuntu:22.04`
-    /// or `Alpine:v3.20`; `None` for families that are not in the ecosystem table yet.
+    /// The advisory-store key of this release, such as `Debian:12`, `Ubuntu:22.04`,
+    /// `Alpine:v3.20`, `AlmaLinux:9` or `Wolfi`, spelled as the release's advisory source
+    /// spells its ecosystem. Each family says which row of the ecosystem table holds its
+    /// advisories and how its release is written there.
     pub fn ecosystem(&self) -> Option<String> {
-        let (row, release) = match self.family {
-            OsFamily::Debian => (&palisade_ecosystem::rows::DEBIAN, self.major().to_string()),
-            OsFamily::Ubuntu => (&palisade_ecosystem::rows::UBUNTU, self.version.clone()),
-            OsFamily::Alpine => (
-                &palisade_ecosystem::rows::ALPINE,
-                format!("v{}", self.minor_pair()),
-            ),
-            OsFamily::Alma => (
-                &palisade_ecosystem::rows::ALMALINUX,
-                self.major().to_string(),
-            ),
-            OsFamily::Rocky => (&palisade_ecosystem::rows::ROCKY, self.major().to_string()),
-            _ => return None,
-        };
-        Some(palisade_ecosystem::Ecosystem::of(row).store_key(Some(&release)))
+        Some(Ecosystem::of(self.row()?).store_key(self.release().as_deref()))
+    }
+
+    /// The ecosystem of this OS's packages; `None` for a family with no advisory source.
+    pub fn package_ecosystem(&self) -> Option<Ecosystem> {
+        self.row().map(Ecosystem::of)
+    }
+
+    fn row(&self) -> Option<&'static EcosystemRow> {
+        use palisade_ecosystem::rows;
+        Some(match self.family {
+            OsFamily::Debian => &rows::DEBIAN,
+            OsFamily::Ubuntu => &rows::UBUNTU,
+            OsFamily::Alpine => &rows::ALPINE,
+            OsFamily::Wolfi => &rows::WOLFI,
+            OsFamily::Chainguard => &rows::CHAINGUARD,
+            OsFamily::Alma => &rows::ALMALINUX,
+            OsFamily::Rocky => &rows::ROCKY,
+            // CentOS and UBI/RHEL images are covered by Red Hat's advisories, as in Trivy.
+            OsFamily::Redhat | OsFamily::Centos => &rows::REDHAT,
+            OsFamily::Oracle => &rows::ORACLE,
+            OsFamily::Amazon => &rows::AMAZON,
+            OsFamily::Fedora => &rows::FEDORA,
+            OsFamily::Sles => &rows::SUSE,
+            OsFamily::OpensuseLeap | OsFamily::OpensuseTumbleweed => &rows::OPENSUSE,
+        })
+    }
+
+    /// The release as the family's advisories name it.
+    fn release(&self) -> Option<String> {
+        Some(match self.family {
+            OsFamily::Ubuntu => self.version.clone(),
+            OsFamily::Alpine => format!("v{}", self.minor_pair()),
+            OsFamily::Wolfi | OsFamily::Chainguard => return None,
+            // OSV's SUSE ecosystems name the product and service pack:
+            // `SUSE:Linux Enterprise Server 15 SP5`, `openSUSE:Leap 15.5`.
+            OsFamily::Sles => match self.version.split_once('.') {
+                Some((major, sp)) if sp != "0" => {
+                    format!("Linux Enterprise Server {major} SP{sp}")
+                }
+                _ => format!("Linux Enterprise Server {}", self.major()),
+            },
+            OsFamily::OpensuseLeap => format!("Leap {}", self.minor_pair()),
+            OsFamily::OpensuseTumbleweed => "Tumbleweed".to_string(),
+            _ => self.major().to_string(),
+        })
     }
 
     fn major(&self) -> &str {
@@ -122,6 +179,7 @@ const DEBIAN_VERSION: &str = "etc/debian_version";
 const LSB_RELEASE: &str = "etc/lsb-release";
 const ALPINE_RELEASE: &str = "etc/alpine-release";
 const REDHAT_RELEASE: &str = "etc/redhat-release";
+const SYSTEM_RELEASE: &str = "etc/system-release";
 const DPKG_STATUS_D: &str = "var/lib/dpkg/status.d";
 
 /// The files OS detection reads.
@@ -133,6 +191,7 @@ pub fn interest() -> PathInterest {
         .file(LSB_RELEASE)
         .file(ALPINE_RELEASE)
         .file(REDHAT_RELEASE)
+        .file(SYSTEM_RELEASE)
 }
 
 /// Parses the `KEY=value` shell-style assignments of os-release(5), unquoting values.
@@ -268,10 +327,15 @@ fn from_legacy_files(tree: &FileTree) -> Option<OsInfo> {
     if let Some(v) = text(ALPINE_RELEASE) {
         return Some(info(OsFamily::Alpine, v, None));
     }
-    if let Some(line) = text(REDHAT_RELEASE) {
-        // "CentOS Linux release 7.9.2009 (Core)", "Red Hat Enterprise Linux release 8.10 (Ootpa)"
+    if let Some(line) = text(REDHAT_RELEASE).or_else(|| text(SYSTEM_RELEASE)) {
+        // "CentOS Linux release 7.9.2009 (Core)", "Red Hat Enterprise Linux release 8.10 (Ootpa)",
+        // "Amazon Linux release 2 (Karoo)"
         let lower = line.to_ascii_lowercase();
-        let family = if lower.starts_with("centos") {
+        let family = if lower.starts_with("amazon") {
+            OsFamily::Amazon
+        } else if lower.starts_with("oracle") {
+            OsFamily::Oracle
+        } else if lower.starts_with("centos") {
             OsFamily::Centos
         } else if lower.starts_with("rocky") {
             OsFamily::Rocky
@@ -319,6 +383,18 @@ fn eol_date(family: OsFamily, version: &str) -> Option<&'static str> {
             ("25.04", "2026-01-15"),
         ],
         OsFamily::Alpine => &[
+            ("3.3", "2017-11-01"),
+            ("3.4", "2018-05-01"),
+            ("3.5", "2018-11-01"),
+            ("3.6", "2019-05-01"),
+            ("3.7", "2019-11-01"),
+            ("3.8", "2020-05-01"),
+            ("3.9", "2020-11-01"),
+            ("3.10", "2021-05-01"),
+            ("3.11", "2021-11-01"),
+            ("3.12", "2022-05-01"),
+            ("3.13", "2022-11-01"),
+            ("3.14", "2023-05-01"),
             ("3.15", "2023-11-01"),
             ("3.16", "2024-05-23"),
             ("3.17", "2024-11-22"),
@@ -338,10 +414,17 @@ fn eol_date(family: OsFamily, version: &str) -> Option<&'static str> {
             ("9", "2032-05-31"),
             ("10", "2035-05-31"),
         ],
+        OsFamily::Amazon => &[
+            ("1", "2023-12-31"),
+            ("2", "2026-06-30"),
+            ("2023", "2029-06-30"),
+        ],
+        OsFamily::Sles => &[("12", "2027-10-31"), ("15", "2031-07-31")],
+        OsFamily::OpensuseLeap => &[("15.4", "2023-12-07"), ("15.5", "2024-12-31")],
         _ => &[],
     };
     let key = match family {
-        OsFamily::Ubuntu | OsFamily::Alpine => pair.as_str(),
+        OsFamily::Ubuntu | OsFamily::Alpine | OsFamily::OpensuseLeap => pair.as_str(),
         _ => major,
     };
     // CentOS Stream and CentOS 8 ended earlier than RHEL; CentOS 7 matched RHEL 7.

@@ -122,7 +122,7 @@ pub enum MatchError {
 pub fn match_inventory(db: &Database, inv: &Inventory) -> Result<Vec<Finding>, MatchError> {
     let os_key = inv.os.as_ref().and_then(|os| os.ecosystem());
     let mut entries_by_key: HashMap<(String, String), Vec<AffectedEntry>> = HashMap::new();
-    let mut verdicts: HashMap<(String, String, String), Vec<Hit>> = HashMap::new();
+    let mut verdicts: HashMap<(String, String, String, String), Vec<Hit>> = HashMap::new();
     let mut vulns: HashMap<String, Option<VulnRecord>> = HashMap::new();
     let mut findings = Vec::new();
     let mut emitted: BTreeSet<(String, PackageType, String, String, String)> = BTreeSet::new();
@@ -152,13 +152,19 @@ pub fn match_inventory(db: &Database, inv: &Inventory) -> Result<Vec<Finding>, M
             target.store_key.clone(),
             target.name.clone(),
             target.version.clone(),
+            pkg.modularity_label.clone(),
         );
         if !verdicts.contains_key(&verdict_key) {
             let entries = entries_by_key
                 .get(&entry_key)
                 .map(Vec::as_slice)
                 .unwrap_or_default();
-            let hits = match_source(scheme, &target.name, &target.version, entries);
+            let entries = if pkg.ecosystem.matching() == Matching::BinaryPackage {
+                module_entries(entries, pkg)
+            } else {
+                entries.to_vec()
+            };
+            let hits = match_source(scheme, &target.name, &target.version, &entries);
             verdicts.insert(verdict_key.clone(), hits);
         }
         let hits = verdicts
@@ -207,6 +213,52 @@ pub fn match_inventory(db: &Database, inv: &Inventory) -> Result<Vec<Finding>, M
     Ok(findings)
 }
 
+/// The entries of an rpm distribution that apply to `pkg`, by its module stream.
+///
+/// The RHEL family's errata are per module stream, but OSV records do not say which: only the
+/// fixed version tells (`…module_el8.5.0+119+…`, `…module+el8.4.0+…`). So an entry whose fixed
+/// versions carry a module marker applies only to a package built for a module (one with a
+/// modularity label), and an entry without one only to a package that is not. For a package of
+/// a numeric stream whose version follows the stream (`nodejs:18`, version `18.19.0`), module
+/// entries apply only if their fixes are of the same stream, so the `nodejs:20` stream's fixes
+/// do not mark `nodejs:18` affected.
+fn module_entries(entries: &[AffectedEntry], pkg: &Package) -> Vec<AffectedEntry> {
+    let label = pkg.modularity_label.as_str();
+    let stream = label.split(':').nth(1).unwrap_or_default();
+    let numeric_stream = !stream.is_empty()
+        && stream
+            .split('.')
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
+    let of_stream = |evr: &str| {
+        let v = evr.split_once(':').map_or(evr, |(_, v)| v);
+        let v = v.split('-').next().unwrap_or_default();
+        v == stream || v.strip_prefix(stream).is_some_and(|r| r.starts_with('.'))
+    };
+    let stream_filter = numeric_stream && of_stream(&pkg.version);
+    entries
+        .iter()
+        .filter(|e| {
+            let fixes: Vec<&str> = e
+                .ranges
+                .iter()
+                .flat_map(|r| &r.events)
+                .filter_map(|ev| match ev {
+                    palisade_advisory::Event::Fixed(f) => Some(f.as_str()),
+                    _ => None,
+                })
+                .collect();
+            let modular = fixes
+                .iter()
+                .any(|f| f.contains(".module_el") || f.contains(".module+el"));
+            if modular == label.is_empty() {
+                return false;
+            }
+            !(modular && stream_filter) || fixes.iter().all(|f| of_stream(f))
+        })
+        .cloned()
+        .collect()
+}
+
 /// Where a package's advisories are stored and which version they are compared with.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct LookupTarget {
@@ -221,25 +273,26 @@ struct LookupTarget {
 /// How a package is looked up, by its ecosystem's [`Matching`]; `None` when it cannot be (an
 /// OS package without a detected OS release, or of another distribution than the detected one).
 fn lookup_target(pkg: &Package, os_key: Option<&str>) -> Option<LookupTarget> {
-    match pkg.ecosystem.matching() {
-        Matching::SourcePackage => {
-            let key = os_key?;
-            if Ecosystem::from_osv(key) != Some(pkg.ecosystem) {
-                return None;
-            }
-            let (name, version) = source_of(pkg);
-            Some(LookupTarget {
-                store_key: key.to_string(),
-                name: name.to_string(),
-                version: version.to_string(),
-            })
+    let (name, version) = match pkg.ecosystem.matching() {
+        Matching::Package => {
+            return Some(LookupTarget {
+                store_key: pkg.ecosystem.store_key(None),
+                name: pkg.ecosystem.normalize_name(&pkg.name),
+                version: pkg.version.clone(),
+            });
         }
-        Matching::Package => Some(LookupTarget {
-            store_key: pkg.ecosystem.store_key(None),
-            name: pkg.ecosystem.normalize_name(&pkg.name),
-            version: pkg.version.clone(),
-        }),
+        Matching::SourcePackage => source_of(pkg),
+        Matching::BinaryPackage => (pkg.name.as_str(), pkg.version.as_str()),
+    };
+    let key = os_key?;
+    if Ecosystem::from_osv(key) != Some(pkg.ecosystem) {
+        return None;
     }
+    Some(LookupTarget {
+        store_key: key.to_string(),
+        name: name.to_string(),
+        version: version.to_string(),
+    })
 }
 
 /// The source name and version to match a package by; the binary's own when dpkg recorded none.

@@ -142,6 +142,7 @@ fn deb(name: &str, version: &str, source: &str, source_version: &str) -> Package
         ecosystem: Ecosystem::DEBIAN,
         kind: PackageType::of(&palisade_ecosystem::types::DPKG),
         path: "var/lib/dpkg/status".into(),
+        modularity_label: String::new(),
     }
 }
 

@@ -82,6 +82,12 @@ fn package_component(pkg: &Package, os: Option<&OsInfo>) -> Value {
     }
     props.push(prop("aquasecurity:trivy:SrcVersion", upstream));
     props.push(prop("palisade:DbPath", &pkg.path));
+    if !pkg.modularity_label.is_empty() {
+        props.push(prop(
+            "aquasecurity:trivy:Modularitylabel",
+            &pkg.modularity_label,
+        ));
+    }
     props.push(prop("palisade:SrcName", &pkg.source_name));
     props.push(prop("palisade:SrcVersion", &pkg.source_version));
     props.sort_by(|a, b| a["name"].as_str().cmp(&b["name"].as_str()));
@@ -476,8 +482,8 @@ fn walk<'a>(components: &'a Value, out: &mut Vec<&'a Value>) {
     }
 }
 
-/// Reads the OS and the Debian/Ubuntu packages of a CycloneDX JSON BOM (ours, Trivy's, or any
-/// BOM with `pkg:deb` purls).
+/// Reads the OS and the packages of a CycloneDX JSON BOM (ours, Trivy's, or any BOM with
+/// `pkg:deb`, `pkg:apk`, `pkg:rpm` or language purls).
 ///
 /// The source package comes from `palisade:SrcName`/`palisade:SrcVersion`, else Trivy's
 /// `aquasecurity:trivy:SrcName` and `SrcEpoch`/`SrcVersion`/`SrcRelease`, else the binary's own
@@ -578,27 +584,37 @@ pub fn read_inventory(data: &[u8]) -> Result<SbomInventory, SbomError> {
             purl: shorten(purl_text),
             source,
         })?;
-        if purl.ty != "deb" {
+        let Some(kind) = os_package_type(&purl.ty) else {
             match lang_package(c, &purl, &props, &parents) {
                 Some(p) => out.inventory.packages.push(p),
                 None => out.skipped += 1,
-            }
+            };
             continue;
-        }
+        };
         let version = purl
             .deb_version()
             .or_else(|| c["version"].as_str().map(str::to_string))
             .filter(|v| !v.is_empty())
             .ok_or_else(|| SbomError::Component {
                 component: label.clone(),
-                reason: format!("the deb purl {:?} has no version", shorten(purl_text)),
+                reason: format!(
+                    "the {} purl {:?} has no version",
+                    purl.ty,
+                    shorten(purl_text)
+                ),
             })?;
         if distro_os.is_none()
             && let Some(d) = purl.qualifiers.get("distro")
-            && let Some((f, v)) = d.split_once('-')
-            && let Some(f) = family(f)
         {
-            distro_os = Some(os_info(f, v, None));
+            distro_os = match d.rsplit_once('-').and_then(|(f, v)| Some((family(f)?, v))) {
+                Some((f, v)) => Some(os_info(f, v, None)),
+                // apk purls carry the bare version; the namespace names the family.
+                None => purl
+                    .namespace
+                    .first()
+                    .and_then(|n| family(n))
+                    .map(|f| os_info(f, d, None)),
+            };
         }
         let source_name = first(&props, "palisade:SrcName")
             .or_else(|| first(&props, "aquasecurity:trivy:SrcName"))
@@ -615,17 +631,24 @@ pub fn read_inventory(data: &[u8]) -> Result<SbomInventory, SbomError> {
             source_name,
             source_version,
             ecosystem: Ecosystem::DEBIAN,
-            kind: PackageType::of(&palisade_ecosystem::types::DPKG),
+            kind: kind.0,
             path: first(&props, "palisade:DbPath")
-                .unwrap_or("var/lib/dpkg/status")
+                .unwrap_or(kind.1)
+                .to_string(),
+            modularity_label: first(&props, "aquasecurity:trivy:Modularitylabel")
+                .unwrap_or_default()
                 .to_string(),
         });
     }
     out.inventory.os = os.or(distro_os);
-    let os_ecosystem = match out.inventory.os.as_ref().map(|o| o.family) {
-        Some(OsFamily::Ubuntu) => Ecosystem::UBUNTU,
-        _ => Ecosystem::DEBIAN,
-    };
+    // Distribution packages are matched in the OS's ecosystem; without a known OS they keep
+    // Debian's, which the matcher then skips for want of a release.
+    let os_ecosystem = out
+        .inventory
+        .os
+        .as_ref()
+        .and_then(OsInfo::package_ecosystem)
+        .unwrap_or(Ecosystem::DEBIAN);
     for p in &mut out.inventory.packages {
         if p.kind.class() == Class::OsPkgs {
             p.ecosystem = os_ecosystem;
@@ -653,6 +676,17 @@ pub fn read_inventory(data: &[u8]) -> Result<SbomInventory, SbomError> {
     });
     out.inventory.packages.dedup();
     Ok(out)
+}
+
+/// The package type and default database path of a distribution purl type.
+fn os_package_type(purl_type: &str) -> Option<(PackageType, &'static str)> {
+    use palisade_ecosystem::types;
+    Some(match purl_type {
+        "deb" => (PackageType::of(&types::DPKG), "var/lib/dpkg/status"),
+        "apk" => (PackageType::of(&types::APK), "lib/apk/db/installed"),
+        "rpm" => (PackageType::of(&types::RPM), "var/lib/rpm/rpmdb.sqlite"),
+        _ => return None,
+    })
 }
 
 /// bom-ref of a component → name of the `application` component that depends on it: the

@@ -74,8 +74,9 @@ pub(crate) fn distro(os: &OsInfo) -> String {
 }
 
 /// The purl of a package, the one every Palisade output (BOMs, SARIF, reports) uses, so they
-/// can be joined on it. Distribution packages get the `deb` purl with the OS as `distro`
-/// (without a detected OS the vendor is guessed as `debian`, dpkg being Debian's format);
+/// can be joined on it. Distribution packages get their database's purl type (`deb`, `apk`,
+/// `rpm`) with the OS family as namespace and the OS as `distro` (without a detected OS the
+/// vendor is guessed from the format: `debian`, `alpine`, `redhat`);
 /// language packages get their ecosystem's purl type and namespace split from the table.
 pub fn package_purl(pkg: &Package, os: Option<&OsInfo>) -> Purl {
     if pkg.kind.class() == Class::LangPkgs {
@@ -87,12 +88,42 @@ pub fn package_purl(pkg: &Package, os: Option<&OsInfo>) -> Purl {
             .unwrap_or_default();
         return Purl::new(row.purl_type, &segments, &name, Some(&pkg.version));
     }
-    let vendor = match os.map(|o| o.family) {
-        Some(OsFamily::Ubuntu) => "ubuntu",
-        _ => "debian",
-    };
     let distro = os.map(distro).unwrap_or_default();
-    Purl::deb(vendor, &pkg.name, &pkg.version, &pkg.arch, &distro)
+    // Trivy's namespaces: the family, except SUSE's, which are grouped by vendor.
+    let family = os.map(|o| match o.family {
+        OsFamily::Sles => "suse",
+        OsFamily::OpensuseLeap | OsFamily::OpensuseTumbleweed => "opensuse",
+        f => f.as_str(),
+    });
+    match pkg.kind.name() {
+        // Trivy's apk purls carry the bare OS version as `distro`.
+        "apk" => Purl::new(
+            "apk",
+            &[family.unwrap_or("alpine")],
+            &pkg.name.to_ascii_lowercase(),
+            Some(&pkg.version),
+        )
+        .qualifier("arch", &pkg.arch)
+        .qualifier("distro", os.map(|o| o.version.as_str()).unwrap_or_default()),
+        "rpm" => Purl::rpm(
+            family.unwrap_or("redhat"),
+            &pkg.name,
+            &pkg.version,
+            &pkg.arch,
+            &distro,
+        ),
+        _ => Purl::deb(
+            if family == Some("ubuntu") {
+                "ubuntu"
+            } else {
+                "debian"
+            },
+            &pkg.name,
+            &pkg.version,
+            &pkg.arch,
+            &distro,
+        ),
+    }
 }
 
 /// The CycloneDX `bom-ref` of a package. A distribution package's purl is unique in an image;
@@ -157,6 +188,7 @@ pub(crate) mod fixtures {
             ecosystem: palisade_inventory::Ecosystem::DEBIAN,
             kind: PackageType::of(&palisade_ecosystem::types::DPKG),
             path: "var/lib/dpkg/status".into(),
+            modularity_label: String::new(),
         }
     }
 

@@ -91,7 +91,18 @@ impl Purl {
         .qualifier("epoch", epoch.unwrap_or_default())
     }
 
-    /// The version with a Debian `epoch` qualifier folded back in (`1:2.0-1`), as dpkg writes it.
+    /// The `pkg:rpm/<vendor>/<name>@<version>-<release>?arch=…&distro=…&epoch=…` purl of an rpm
+    /// package, `version` being rpm's `[epoch:]version-release`; the epoch moves to the
+    /// qualifier, as in the deb type.
+    pub fn rpm(vendor: &str, name: &str, version: &str, arch: &str, distro: &str) -> Self {
+        let (epoch, rest) = split_epoch(version);
+        Purl::new("rpm", &[&vendor.to_ascii_lowercase()], name, Some(rest))
+            .qualifier("arch", arch)
+            .qualifier("distro", distro)
+            .qualifier("epoch", epoch.unwrap_or_default())
+    }
+
+    /// The version with a Debian or rpm `epoch` qualifier folded back in (`1:2.0-1`), as dpkg writes it.
     pub fn deb_version(&self) -> Option<String> {
         let v = self.version.as_deref()?;
         match self.qualifiers.get("epoch") {
