@@ -31,7 +31,8 @@ Ids: the oracle's finding id is the OSV record id. A Palisade finding matches a 
 VulnerabilityID or one of its Aliases is the record id or one of the record's ids: aliases, upstream, and
 the CVE named inside an UBUNTU-CVE-/x_ALPINE-CVE- id (Trivy reports Alpine and Ubuntu findings by CVE).
 Records that name the same CVE (UBUNTU-CVE-2023-4911 and USN-6409-1) are told apart by an exact record
-id first. Withdrawn records are skipped.
+id first. Withdrawn records are skipped, and so are Ubuntu notices (USN-*): they restate the per-CVE
+UBUNTU-CVE-* records, and Trivy reports Ubuntu findings per CVE.
 
 Usage: os_oracle.py --image NAME=OCI_DIR [--image ...] [--report NAME=REPORT.json ...]
                     [--advisories DIR] [--json OUT.json]
@@ -320,6 +321,10 @@ def load_records(path, ecosystem, distro):
         for n in z.namelist():
             r = json.loads(z.read(n))
             if r.get("withdrawn"):
+                continue
+            # Ubuntu notices (USN-*) restate Canonical's per-CVE records (UBUNTU-CVE-*) several CVEs at
+            # a time; Trivy reports Ubuntu per CVE, so only the per-CVE records are evaluated.
+            if distro == "Ubuntu" and r.get("id", "").startswith("USN-"):
                 continue
             by = {}
             for a in r.get("affected", []):

@@ -141,6 +141,9 @@ pub(crate) enum Conversion {
     Withdrawn,
     /// No affected entry is in a supported ecosystem.
     Unsupported,
+    /// Another record of the same feed says the same, the way reports should show it; the
+    /// reason is for the user.
+    Superseded(&'static str),
     /// The record cannot be used; the reason is for the user.
     Invalid(String),
 }
@@ -172,6 +175,20 @@ pub(crate) fn convert(rec: OsvRecord, supported: &dyn Fn(&str) -> bool) -> Conve
         .is_some_and(|w| !w.trim().is_empty())
     {
         return Conversion::Withdrawn;
+    }
+    // Canonical publishes every fix twice: per CVE (`UBUNTU-CVE-…`, with unfixed and
+    // not-affected releases too) and per notice (`USN-…`, several CVEs at once). Trivy reports
+    // Ubuntu findings per CVE; the notices would only repeat them under another id.
+    if id.starts_with("USN-")
+        && rec
+            .affected
+            .iter()
+            .filter_map(|a| a.package.as_ref())
+            .all(|p| p.ecosystem.starts_with("Ubuntu"))
+    {
+        return Conversion::Superseded(
+            "an Ubuntu notice; its CVEs come from Canonical's per-CVE records",
+        );
     }
 
     let mut packages: BTreeMap<(String, String), Vec<AffectedEntry>> = BTreeMap::new();
@@ -331,7 +348,13 @@ fn vuln_record(id: &str, rec: &OsvRecord, kept_affected: &[&OsvAffected]) -> Vul
 /// records (`UBUNTU-CVE-2024-6387`) there; the CVE they stand for is added too.
 fn aliases(rec: &OsvRecord) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
-    for a in rec.aliases.iter().chain(&rec.upstream) {
+    // `UBUNTU-CVE-2024-6387` restates CVE-2024-6387, even in records that name it nowhere else.
+    let own = rec
+        .id
+        .strip_prefix("UBUNTU-")
+        .filter(|c| c.starts_with("CVE-"))
+        .map(str::to_string);
+    for a in rec.aliases.iter().chain(&rec.upstream).chain(&own) {
         let a = a.trim();
         if a.is_empty() {
             continue;
@@ -441,7 +464,8 @@ fn choose_severity(id: &str, rec: &OsvRecord, kept_affected: &[&OsvAffected]) ->
         .iter()
         .chain(kept_affected.iter().flat_map(|a| a.severity.iter()))
         .filter(|s| !s.kind.starts_with("CVSS_"))
-        .find_map(|s| severity_word(&s.score));
+        .find_map(|s| severity_word(&s.score))
+        .or_else(|| vendor_priority(rec, kept_affected));
     match vendor {
         Some(severity) => Chosen {
             severity,
@@ -456,6 +480,21 @@ fn choose_severity(id: &str, rec: &OsvRecord, kept_affected: &[&OsvAffected]) ->
             vector: None,
         },
     }
+}
+
+/// A distribution's own rating where its records carry it outside `severity`: Ubuntu's older
+/// records put `ubuntu_priority` in `ecosystem_specific`, and the RHEL family's errata
+/// (AlmaLinux, Rocky) start their summary with it (`Important: openssl security update`).
+fn vendor_priority(rec: &OsvRecord, kept_affected: &[&OsvAffected]) -> Option<Severity> {
+    kept_affected
+        .iter()
+        .filter_map(|a| a.ecosystem_specific.as_ref())
+        .filter_map(|e| e.get("ubuntu_priority").and_then(Value::as_str))
+        .find_map(severity_word)
+        .or_else(|| {
+            let (word, rest) = rec.summary.as_deref()?.split_once(':')?;
+            rest.starts_with(' ').then(|| severity_word(word)).flatten()
+        })
 }
 
 /// The best-ranked CVSS v3/v4 entry that scores; unparsable vectors are skipped with a warning.
@@ -531,6 +570,22 @@ mod tests {
         let t = title(None, Some(&long));
         assert_eq!(t.chars().count(), TITLE_MAX_CHARS);
         assert!(t.ends_with('…'));
+    }
+
+    #[test]
+    fn vendor_priorities_from_summary_and_ecosystem_specific() {
+        let rec: OsvRecord = serde_json::from_str(
+            r#"{"id":"ALSA-1","summary":"Important: openssl security update","affected":[]}"#,
+        )
+        .expect("parses");
+        assert_eq!(vendor_priority(&rec, &[]), Some(Severity::High));
+        let plain: OsvRecord =
+            serde_json::from_str(r#"{"id":"X","summary":"Fix: a crash"}"#).expect("parses");
+        assert_eq!(vendor_priority(&plain, &[]), None);
+        let ubuntu: OsvAffected =
+            serde_json::from_str(r#"{"ecosystem_specific":{"ubuntu_priority":"medium"}}"#)
+                .expect("parses");
+        assert_eq!(vendor_priority(&plain, &[&ubuntu]), Some(Severity::Medium));
     }
 
     #[test]

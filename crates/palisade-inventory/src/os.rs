@@ -22,11 +22,10 @@ pub enum OsFamily {
     Wolfi,
     Chainguard,
     /// SUSE Linux Enterprise Server (and its BCI/SLE Micro container bases).
-    #[serde(rename = "suse linux enterprise server")]
     Sles,
-    #[serde(rename = "opensuse.leap")]
+    #[serde(rename = "opensuse-leap")]
     OpensuseLeap,
-    #[serde(rename = "opensuse.tumbleweed")]
+    #[serde(rename = "opensuse-tumbleweed")]
     OpensuseTumbleweed,
 }
 
@@ -43,9 +42,6 @@ impl OsFamily {
             "ol" | "oracle" => OsFamily::Oracle,
             "fedora" => OsFamily::Fedora,
             "amzn" | "amazon" => OsFamily::Amazon,
-            "suse linux enterprise server" => OsFamily::Sles,
-            "opensuse.leap" => OsFamily::OpensuseLeap,
-            "opensuse.tumbleweed" => OsFamily::OpensuseTumbleweed,
             "wolfi" => OsFamily::Wolfi,
             "chainguard" => OsFamily::Chainguard,
             "sles" | "sled" | "sle-micro" | "sl-micro" => OsFamily::Sles,
@@ -55,8 +51,8 @@ impl OsFamily {
         })
     }
 
-    /// The lowercase name used in reports (Trivy's `Family` values, which are also what
-    /// `serde` writes).
+    /// The lowercase name used in reports (Trivy 0.76's `Family` values, e.g. `alma`,
+    /// `opensuse-leap`; also what `serde` writes).
     pub fn as_str(&self) -> &'static str {
         match self {
             OsFamily::Debian => "debian",
@@ -71,9 +67,9 @@ impl OsFamily {
             OsFamily::Amazon => "amazon",
             OsFamily::Wolfi => "wolfi",
             OsFamily::Chainguard => "chainguard",
-            OsFamily::Sles => "suse linux enterprise server",
-            OsFamily::OpensuseLeap => "opensuse.leap",
-            OsFamily::OpensuseTumbleweed => "opensuse.tumbleweed",
+            OsFamily::Sles => "sles",
+            OsFamily::OpensuseLeap => "opensuse-leap",
+            OsFamily::OpensuseTumbleweed => "opensuse-tumbleweed",
         }
     }
 }

@@ -636,6 +636,7 @@ pub fn read_inventory(data: &[u8]) -> Result<SbomInventory, SbomError> {
                 .unwrap_or(kind.1)
                 .to_string(),
             modularity_label: first(&props, "aquasecurity:trivy:Modularitylabel")
+                .or_else(|| purl.qualifiers.get("modularitylabel").map(String::as_str))
                 .unwrap_or_default()
                 .to_string(),
         });

@@ -111,7 +111,8 @@ pub fn package_purl(pkg: &Package, os: Option<&OsInfo>) -> Purl {
             &pkg.version,
             &pkg.arch,
             &distro,
-        ),
+        )
+        .qualifier("modularitylabel", &pkg.modularity_label),
         _ => Purl::deb(
             if family == Some("ubuntu") {
                 "ubuntu"
