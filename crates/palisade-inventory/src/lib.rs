@@ -324,6 +324,47 @@ mod tests {
     }
 
     #[test]
+    fn os_packages_take_the_detected_os_and_its_format_only() {
+        let apk_db = b"P:glibc\nV:2.38-r1\nA:x86_64\no:glibc\nF:usr/lib/python3.12/site-packages/six-1.16.0.dist-info\nR:METADATA\n\n";
+        let mut l = LayerChanges::new();
+        l.add_file("etc/os-release".into(), b"ID=wolfi\n".to_vec());
+        summarise(&mut l, "lib/apk/db/installed", apk_db);
+        summarise(
+            &mut l,
+            "usr/lib/python3.12/site-packages/six-1.16.0.dist-info/METADATA",
+            METADATA,
+        );
+        let mut tree = FileTree::new();
+        tree.apply(l);
+        let inv = analyze(&tree).expect("analyzes");
+        // One package: the apk, in Wolfi's ecosystem; the Python metadata it installed is its.
+        assert_eq!(inv.packages.len(), 1, "{:?}", inv.packages);
+        assert_eq!(inv.packages[0].ecosystem.osv_name(), "Wolfi");
+        assert_eq!(inv.packages[0].kind.name(), "apk");
+
+        // On Debian, an apk database is not the OS's package list.
+        let mut d = LayerChanges::new();
+        d.add_file(
+            "etc/os-release".into(),
+            b"ID=debian\nVERSION_ID=\"12\"\n".to_vec(),
+        );
+        d.add_file(
+            "var/lib/dpkg/status".into(),
+            b"Package: bash\nStatus: install ok installed\nVersion: 5.2.15-2+b7\n\n".to_vec(),
+        );
+        summarise(&mut d, "lib/apk/db/installed", apk_db);
+        let mut tree = FileTree::new();
+        tree.apply(d);
+        let inv = analyze(&tree).expect("analyzes");
+        let names: Vec<(&str, &str)> = inv
+            .packages
+            .iter()
+            .map(|p| (p.name.as_str(), p.ecosystem.osv_name()))
+            .collect();
+        assert_eq!(names, [("bash", "Debian")]);
+    }
+
+    #[test]
     fn warnings_of_unusable_files_name_them() {
         let mut l = LayerChanges::new();
         summarise(&mut l, "app/package-lock.json", b"{ not json");

@@ -503,6 +503,72 @@ VERSION_ID=\"12\"\nVERSION=\"12 (bookworm)\"\nVERSION_CODENAME=bookworm\nID=debi
     }
 
     #[test]
+    fn every_family_names_its_advisory_key() {
+        let key = |os_release: &str| {
+            let t = tree(&[("etc/os-release", os_release)], &[]);
+            let os = detect_os(&t).expect("detected");
+            (os.family.as_str(), os.ecosystem())
+        };
+        for (release, family, want) in [
+            (
+                "ID=almalinux\nVERSION_ID=\"9.2\"\n",
+                "alma",
+                Some("AlmaLinux:9"),
+            ),
+            (
+                "ID=rhel\nVERSION_ID=\"8.10\"\n",
+                "redhat",
+                Some("Red Hat:8"),
+            ),
+            ("ID=centos\nVERSION_ID=\"7\"\n", "centos", Some("Red Hat:7")),
+            (
+                "ID=amzn\nVERSION_ID=\"2023\"\n",
+                "amazon",
+                Some("Amazon Linux:2023"),
+            ),
+            (
+                "ID=ol\nVERSION_ID=\"8.9\"\n",
+                "oracle",
+                Some("Oracle Linux:8"),
+            ),
+            (
+                "ID=wolfi\nVERSION_ID=\"20230201\"\n",
+                "wolfi",
+                Some("Wolfi"),
+            ),
+            ("ID=chainguard\n", "chainguard", Some("Chainguard")),
+            (
+                "ID=\"opensuse-leap\"\nVERSION_ID=\"15.5\"\n",
+                "opensuse-leap",
+                Some("openSUSE:Leap 15.5"),
+            ),
+            (
+                "ID=sles\nVERSION_ID=\"15.5\"\n",
+                "sles",
+                Some("SUSE:Linux Enterprise Server 15 SP5"),
+            ),
+            (
+                "ID=opensuse-tumbleweed\n",
+                "opensuse-tumbleweed",
+                Some("openSUSE:Tumbleweed"),
+            ),
+        ] {
+            assert_eq!(
+                key(release),
+                (family, want.map(str::to_string)),
+                "{release}"
+            );
+        }
+        let amzn2 = tree(
+            &[("etc/system-release", "Amazon Linux release 2 (Karoo)\n")],
+            &[],
+        );
+        let amzn2 = detect_os(&amzn2).expect("detected");
+        assert_eq!(amzn2.ecosystem().as_deref(), Some("Amazon Linux:2"));
+        assert_eq!(amzn2.eol_date.as_deref(), Some("2026-06-30"));
+    }
+
+    #[test]
     fn legacy_fallbacks() {
         let d = tree(&[("etc/debian_version", "9.13\n")], &[]);
         let d = detect_os(&d).unwrap();
