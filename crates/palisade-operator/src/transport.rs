@@ -46,9 +46,10 @@ pub const HEADER_INVENTORY_FORMAT: &str = "x-palisade-inventory-format";
 /// The inventory format scan Jobs send and this operator reads: a CycloneDX BOM in which every
 /// package is typed (its ecosystem by purl type, Trivy's package type and the file it was found
 /// in as properties), so packages of every ecosystem reach the operator. Version 1 carried
-/// Debian packages only; an operator and a Job of different formats refuse each other with
-/// [`check_inventory_format`]'s message instead of silently dropping packages.
-pub const INVENTORY_FORMAT: u32 = 2;
+/// Debian packages only, version 2 no apk or rpm packages (an operator of version 2 would take
+/// them for unknown language packages); an operator and a Job of different formats refuse each
+/// other with [`check_inventory_format`]'s message instead of silently dropping packages.
+pub const INVENTORY_FORMAT: u32 = 3;
 
 /// Checks the [`HEADER_INVENTORY_FORMAT`] a Job sent (`None` when it sent none, as Jobs older
 /// than the header do); the error says what to do.
@@ -372,10 +373,10 @@ mod tests {
 
     #[test]
     fn inventory_format_is_checked() {
-        assert!(check_inventory_format(Some("2")).is_ok());
-        let e = check_inventory_format(Some("1")).unwrap_err();
+        assert!(check_inventory_format(Some("3")).is_ok());
+        let e = check_inventory_format(Some("2")).unwrap_err();
         assert!(
-            e.contains("format \"1\"") && e.contains("reads format 2"),
+            e.contains("format \"2\"") && e.contains("reads format 3"),
             "{e}"
         );
         let e = check_inventory_format(None).unwrap_err();
