@@ -390,7 +390,7 @@ fn results_are_grouped_as_trivy_does_and_list_every_package() {
         .map(|p| {
             (
                 p["Name"].as_str().unwrap().to_string(),
-                p["Version"].as_str().unwrap().to_string(),
+                common::full_version(p, ""),
             )
         })
         .collect();

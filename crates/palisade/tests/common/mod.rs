@@ -110,7 +110,31 @@ pub fn findings(report: &Value) -> BTreeSet<FindingKey> {
     out
 }
 
-/// `(name, version, arch, source, source version)` of every listed package.
+/// A listed package's full version, `[epoch:]version[-release]`, from Trivy's fields
+/// (`Epoch`, `Version`, `Release`, or with `prefix` "Src" the source's), as Trivy's
+/// `FormatVersion` joins them: an epoch of 0 and an empty release are left out. A report that
+/// keeps the whole version in `Version` gives the same string.
+pub fn full_version(p: &Value, prefix: &str) -> String {
+    let mut out = String::new();
+    if let Some(e) = p[format!("{prefix}Epoch")].as_u64().filter(|e| *e > 0) {
+        out.push_str(&format!("{e}:"));
+    }
+    out.push_str(
+        p[format!("{prefix}Version")]
+            .as_str()
+            .unwrap_or_else(|| panic!("no {prefix}Version in {p}")),
+    );
+    if let Some(r) = p[format!("{prefix}Release")]
+        .as_str()
+        .filter(|r| !r.is_empty())
+    {
+        out.push('-');
+        out.push_str(r);
+    }
+    out
+}
+
+/// `(name, version, arch, source, source version)` of every listed package, versions in full.
 pub fn packages(report: &Value) -> BTreeSet<[String; 5]> {
     let mut out = BTreeSet::new();
     for r in report["Results"].as_array().into_iter().flatten() {
@@ -118,10 +142,10 @@ pub fn packages(report: &Value) -> BTreeSet<[String; 5]> {
             let f = |k: &str| p[k].as_str().unwrap().to_string();
             out.insert([
                 f("Name"),
-                f("Version"),
+                full_version(p, ""),
                 f("Arch"),
                 f("SrcName"),
-                f("SrcVersion"),
+                full_version(p, "Src"),
             ]);
         }
     }
