@@ -75,6 +75,10 @@ fn sha256_hex(parts: &[&[u8]]) -> String {
 }
 
 /// The `report` of a VulnerabilityReport whose rows carry `fields`, capped to `max_bytes`.
+///
+/// `report.os.eosl` is judged on `today` (`YYYY-MM-DD`), not on the placeholder timestamp the
+/// part is hashed with, so the report flips to end-of-life on the release's last day.
+#[allow(clippy::too_many_arguments)]
 pub fn vulnerability_part(
     identity: &ImageIdentity,
     inventory: &Inventory,
@@ -82,8 +86,9 @@ pub fn vulnerability_part(
     scanner_version: &str,
     max_bytes: usize,
     fields: AdditionalFields,
+    today: &str,
 ) -> Result<Part, OperatorError> {
-    let data = vulnerability_report_with(
+    let mut data = vulnerability_report_with(
         VulnerabilityInput {
             image: identity,
             inventory,
@@ -93,6 +98,11 @@ pub fn vulnerability_part(
         },
         fields,
     );
+    data.os.eosl = inventory
+        .os
+        .as_ref()
+        .and_then(|os| os.eosl_on(today))
+        .unwrap_or(false);
     let capped = cap_report(data, max_bytes)?;
     let bytes = serde_json::to_vec(&capped.data).map_err(OperatorError::Serialize)?;
     let report = serde_json::from_slice(&bytes).map_err(OperatorError::Serialize)?;
@@ -338,6 +348,7 @@ mod tests {
             "0.1.0",
             1 << 20,
             AdditionalFields::default(),
+            "2026-12-02",
         )
         .expect("fits");
         let extra = extra_annotations(&image, None, None);

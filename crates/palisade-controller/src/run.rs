@@ -757,6 +757,11 @@ fn job_status(job: &Job) -> JobStatus {
     JobStatus::Active
 }
 
+/// Today's date (UTC), `YYYY-MM-DD`, for end-of-life judgements.
+fn today() -> String {
+    Timestamp::now().strftime("%Y-%m-%d").to_string()
+}
+
 fn now_time() -> Time {
     Time(Timestamp::now())
 }
@@ -1484,6 +1489,7 @@ impl State {
                             version,
                             max,
                             fields,
+                            &today(),
                         ) {
                             Ok(part) => {
                                 let summary = Arc::new(ReportSummary::of(&part.report, rows));
@@ -1532,6 +1538,7 @@ impl State {
                             version,
                             max,
                             fields,
+                            &today(),
                         )
                         .map_err(|e| format!("cannot build the VulnerabilityReport: {e}"))?;
                         let truncated = part.truncation.map(|t| {

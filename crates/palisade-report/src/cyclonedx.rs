@@ -48,8 +48,15 @@ fn prop(name: &str, value: &str) -> Value {
     json!({ "name": name, "value": value })
 }
 
-/// Trivy's split of a Debian version: epoch, upstream version, revision.
-fn trivy_version_parts(version: &str) -> (Option<&str>, &str, Option<&str>) {
+/// Trivy's split of an OS package's version into epoch, version and release: dpkg's and rpm's
+/// `epoch:upstream-revision`; apk versions stay whole (`1.1.1d-r2`), as Trivy keeps them.
+pub(crate) fn trivy_version_parts(
+    kind: PackageType,
+    version: &str,
+) -> (Option<&str>, &str, Option<&str>) {
+    if kind.name() == "apk" {
+        return (None, version, None);
+    }
     let (epoch, rest) = split_epoch(version);
     match rest.rsplit_once('-') {
         Some((upstream, release)) => (epoch, upstream, Some(release)),
@@ -73,7 +80,7 @@ fn package_component(pkg: &Package, os: Option<&OsInfo>) -> Value {
         ),
         prop("aquasecurity:trivy:SrcName", &pkg.source_name),
     ];
-    let (epoch, upstream, release) = trivy_version_parts(&pkg.source_version);
+    let (epoch, upstream, release) = trivy_version_parts(pkg.kind, &pkg.source_version);
     if let Some(e) = epoch {
         props.push(prop("aquasecurity:trivy:SrcEpoch", e));
     }

@@ -110,17 +110,33 @@ pub struct ScanResult {
 pub struct PackageEntry {
     /// Package name.
     pub name: String,
-    /// Installed version.
+    /// Installed version; for dpkg and rpm packages without epoch and release, as Trivy splits
+    /// them (`2.35`, release `0ubuntu3.1`).
     pub version: String,
+    /// dpkg revision or rpm release.
+    #[serde(skip_serializing_if = "String::is_empty", default)]
+    pub release: String,
+    /// dpkg or rpm epoch, when not 0.
+    #[serde(skip_serializing_if = "is_zero", default)]
+    pub epoch: u32,
     /// Architecture (distribution packages).
     #[serde(skip_serializing_if = "String::is_empty", default)]
     pub arch: String,
     /// Source package name (distribution packages).
     #[serde(skip_serializing_if = "String::is_empty", default)]
     pub src_name: String,
-    /// Source package version (distribution packages).
+    /// Source package version (distribution packages), split like `Version`.
     #[serde(skip_serializing_if = "String::is_empty", default)]
     pub src_version: String,
+    /// Source package release.
+    #[serde(skip_serializing_if = "String::is_empty", default)]
+    pub src_release: String,
+    /// Source package epoch, when not 0.
+    #[serde(skip_serializing_if = "is_zero", default)]
+    pub src_epoch: u32,
+    /// Trivy's module stream of an rpm (`nodejs:18:…`).
+    #[serde(skip_serializing_if = "String::is_empty", default)]
+    pub modularitylabel: String,
     /// Where it was found, in results that gather many files (Trivy's `FilePath`).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub file_path: Option<String>,
@@ -362,16 +378,35 @@ impl ResultKey {
     }
 }
 
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
 fn package_entry(p: &Package) -> PackageEntry {
     let aggregate = matches!(p.kind.target(), Target::Aggregate(_));
-    PackageEntry {
+    let mut entry = PackageEntry {
         name: p.name.clone(),
         version: p.version.clone(),
+        release: String::new(),
+        epoch: 0,
         arch: p.arch.clone(),
         src_name: p.source_name.clone(),
         src_version: p.source_version.clone(),
+        src_release: String::new(),
+        src_epoch: 0,
+        modularitylabel: p.modularity_label.clone(),
         file_path: aggregate.then(|| p.path.clone()),
+    };
+    if p.kind.class() == Class::OsPkgs {
+        let split = |v: &str| {
+            let (e, v, r) = cyclonedx::trivy_version_parts(p.kind, v);
+            let epoch = e.and_then(|e| e.parse().ok()).unwrap_or(0);
+            (v.to_string(), r.unwrap_or_default().to_string(), epoch)
+        };
+        (entry.version, entry.release, entry.epoch) = split(&p.version);
+        (entry.src_version, entry.src_release, entry.src_epoch) = split(&p.source_version);
     }
+    entry
 }
 
 /// The report's deterministic order: package, then severity (highest first), then id.

@@ -193,7 +193,6 @@ fn apk_and_rpm_images_reach_both_reports() {
 /// Trivy Operator sets `report.os.eosl` for a release past its end of life: Alpine 3.11 ended
 /// on 2021-11-01. (`palisade image` and `palisade sbom` say `EOSL: true` for the same image.)
 #[test]
-#[ignore = "report.os.eosl is judged on the placeholder epoch() timestamp vulnerability_part (palisade-controller reports.rs) builds the report with, so it is always false; run with --ignored once fixed"]
 fn alpine_3_11_report_says_end_of_life() {
     let Some(_) = manifests(&["alpine"]) else {
         return;
