@@ -31,8 +31,14 @@ Ids: the oracle's finding id is the OSV record id. A Palisade finding matches a 
 VulnerabilityID or one of its Aliases is the record id or one of the record's ids: aliases, upstream, and
 the CVE named inside an UBUNTU-CVE-/x_ALPINE-CVE- id (Trivy reports Alpine and Ubuntu findings by CVE).
 Records that name the same CVE (UBUNTU-CVE-2023-4911 and USN-6409-1) are told apart by an exact record
-id first. Withdrawn records are skipped, and so are Ubuntu notices (USN-*): they restate the per-CVE
-UBUNTU-CVE-* records, and Trivy reports Ubuntu findings per CVE.
+id first. Withdrawn records are skipped.
+
+Per CVE (as Trivy reports OS findings): a record that names CVEs (its id, UBUNTU-CVE-<cve>, aliases,
+upstream with UBUNTU- dropped, related) gives one expected finding per CVE and package; a record naming
+none gives one under its own id. When several records give the same CVE for the same package (Ubuntu's
+per-CVE record and a notice, two errata), the highest fixed version wins (no fix counts as highest),
+then the record naming fewer CVEs, then the smaller record id. A fixed version that differs counts as
+a difference.
 
 Usage: os_oracle.py --image NAME=OCI_DIR [--image ...] [--report NAME=REPORT.json ...]
                     [--advisories DIR] [--json OUT.json]
@@ -322,10 +328,6 @@ def load_records(path, ecosystem, distro):
             r = json.loads(z.read(n))
             if r.get("withdrawn"):
                 continue
-            # Ubuntu notices (USN-*) restate Canonical's per-CVE records (UBUNTU-CVE-*) several CVEs at
-            # a time; Trivy reports Ubuntu per CVE, so only the per-CVE records are evaluated.
-            if distro == "Ubuntu" and r.get("id", "").startswith("USN-"):
-                continue
             by = {}
             for a in r.get("affected", []):
                 if a.get("package", {}).get("ecosystem") in ok:
@@ -414,6 +416,46 @@ def record_ids(r):
     return ids
 
 
+def cve_ids(r):
+    """CVE ids a record stands for: its id, aliases, upstream, related (UBUNTU- prefix dropped), once each."""
+    out = []
+    for x in [r["id"], *r.get("aliases", []), *r.get("upstream", []), *r.get("related", [])]:
+        x = x.strip()
+        if x.startswith("UBUNTU-"):
+            x = x[len("UBUNTU-"):]
+        if re.fullmatch(r"CVE-\d{4}-\d{4,}", x) and x not in out:
+            out.append(x)
+    return out
+
+
+def per_cve(exp, cmp):
+    """Expands record findings into per-CVE findings and keeps one per (CVE, package, installed)."""
+    def better(y, old):
+        fy, fo = y["fixed"], old["fixed"]
+        if fy != fo:
+            if fy == "":
+                return True
+            if fo == "":
+                return False
+            c = cmp(fy, fo)
+            if c != 0:
+                return c > 0
+        if y["weight"] != old["weight"]:
+            return y["weight"] < old["weight"]
+        return y["record"] < old["record"]
+
+    best = {}
+    for x in exp:
+        r = x.pop("rec")
+        cves = cve_ids(r)
+        for c in (cves or [r["id"]]):
+            y = dict(x, id=c, ids=sorted({c, r["id"]}), weight=max(1, len(cves)), record=r["id"])
+            k = (c, x["package"], x["installed"])
+            if k not in best or better(y, best[k]):
+                best[k] = y
+    return list(best.values())
+
+
 def key_of(distro, p):
     if distro == "AlmaLinux":
         return p["name"], p["version"]
@@ -479,7 +521,8 @@ def main():
                     continue
                 if d:
                     exp.append({"id": r["id"], "ids": sorted(record_ids(r)), "package": p["name"],
-                                "installed": p["version"], "fixed": d["fixed"], "key": k})
+                                "installed": p["version"], "fixed": d["fixed"], "key": k, "rec": r})
+        exp = per_cve(exp, CMP[distro])
         exp.sort(key=lambda x: (x["package"], x["id"]))
         img["expected"] = exp
         print(f"   expected findings: {len(exp)}")
@@ -538,7 +581,7 @@ def main():
                     "only_palisade": [{k: g.get(k) for k in ("VulnerabilityID", "PkgName", "InstalledVersion",
                                                               "FixedVersion", "Aliases")} for g in only_pal],
                     "version_differs": [{"id": x["id"], "package": x["package"], "notes": n} for x, _g, n in vdiff]})
-        if only_oracle or only_pal:
+        if only_oracle or only_pal or vdiff:
             differ = True
         npk = sum(len(res.get("Packages") or []) for res in rep.get("Results", []) or []
                   if res.get("Class") == "os-pkgs")
@@ -548,7 +591,7 @@ def main():
                  for x in only_oracle]
         lines += [f"   ONLY IN PALISADE: {g.get('VulnerabilityID')} {g.get('PkgName')} {g.get('InstalledVersion')} "
                   f"fixed {g.get('FixedVersion') or '-'} aliases {g.get('Aliases') or []}" for g in only_pal]
-        lines += [f"   differs (not a failure): {x['id']} {x['package']}: {'; '.join(n)}" for x, _g, n in vdiff]
+        lines += [f"   DIFFERS: {x['id']} {x['package']}: {'; '.join(n)}" for x, _g, n in vdiff]
         for line in (lines[:a.brief] if a.brief else lines):
             print(line)
         if a.brief and len(lines) > a.brief:

@@ -71,9 +71,6 @@ pub struct BuildStats {
     pub skipped_unsupported: u64,
     /// Withdrawn records.
     pub skipped_withdrawn: u64,
-    /// Records another record of the same feed restates the way reports show it (Ubuntu's
-    /// notices, restating its per-CVE records).
-    pub skipped_superseded: u64,
     /// Records that could not be read or parsed, or had nothing usable.
     pub invalid: u64,
     /// Records whose id had already been read; the one with the later `modified` was kept.
@@ -525,12 +522,6 @@ impl Builder<'_> {
                 self.stats.records_seen += 1;
                 self.stats.skipped_withdrawn += 1;
                 self.rejected(origin, "withdrawn by its publisher");
-                return;
-            }
-            Conversion::Superseded(reason) => {
-                self.stats.records_seen += 1;
-                self.stats.skipped_superseded += 1;
-                self.rejected(origin, reason);
                 return;
             }
             Conversion::Unsupported => {

@@ -92,6 +92,10 @@ pub struct VulnRecord {
     pub id: String,
     /// Other ids (CVE numbers) for cross-referencing.
     pub aliases: Vec<String>,
+    /// The CVEs a distribution's advisory stands for (an AlmaLinux erratum's `related`, an
+    /// Ubuntu notice's per-CVE `upstream` records, the CVE of `UBUNTU-CVE-…` or of an Alpine
+    /// record): OS packages get one finding per CVE, as Trivy reports them.
+    pub cves: Vec<String>,
     /// One line for tables: the summary, else the first line of the details, shortened.
     pub title: String,
     /// The best single link for a human: an ADVISORY reference, else the first WEB one, else
@@ -141,9 +145,6 @@ pub(crate) enum Conversion {
     Withdrawn,
     /// No affected entry is in a supported ecosystem.
     Unsupported,
-    /// Another record of the same feed says the same, the way reports should show it; the
-    /// reason is for the user.
-    Superseded(&'static str),
     /// The record cannot be used; the reason is for the user.
     Invalid(String),
 }
@@ -176,21 +177,6 @@ pub(crate) fn convert(rec: OsvRecord, supported: &dyn Fn(&str) -> bool) -> Conve
     {
         return Conversion::Withdrawn;
     }
-    // Canonical publishes every fix twice: per CVE (`UBUNTU-CVE-…`, with unfixed and
-    // not-affected releases too) and per notice (`USN-…`, several CVEs at once). Trivy reports
-    // Ubuntu findings per CVE; the notices would only repeat them under another id.
-    if id.starts_with("USN-")
-        && rec
-            .affected
-            .iter()
-            .filter_map(|a| a.package.as_ref())
-            .all(|p| p.ecosystem.starts_with("Ubuntu"))
-    {
-        return Conversion::Superseded(
-            "an Ubuntu notice; its CVEs come from Canonical's per-CVE records",
-        );
-    }
-
     let mut packages: BTreeMap<(String, String), Vec<AffectedEntry>> = BTreeMap::new();
     let mut kept_affected: Vec<&OsvAffected> = Vec::new();
     let mut saw_supported = false;
@@ -332,6 +318,7 @@ fn vuln_record(id: &str, rec: &OsvRecord, kept_affected: &[&OsvAffected]) -> Vul
     VulnRecord {
         id: id.to_string(),
         aliases: aliases(rec),
+        cves: cves(id, rec),
         title: title(rec.summary.as_deref(), rec.details.as_deref()),
         primary_link: primary_link(id, rec),
         severity: sev.severity,
@@ -367,6 +354,36 @@ fn aliases(rec: &OsvRecord) -> Vec<String> {
     let mut seen = std::collections::BTreeSet::new();
     out.retain(|a| seen.insert(a.clone()));
     out
+}
+
+/// The CVE ids a record names as itself (its id, `UBUNTU-CVE-…`), as aliases, as upstream
+/// records or as related ones, in that order, each once.
+fn cves(id: &str, rec: &OsvRecord) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let all = std::iter::once(id)
+        .chain(rec.aliases.iter().map(String::as_str))
+        .chain(rec.upstream.iter().map(String::as_str))
+        .chain(rec.related.iter().map(String::as_str));
+    for a in all {
+        let a = a.trim();
+        let cve = a.strip_prefix("UBUNTU-").unwrap_or(a);
+        if is_cve(cve) && !out.iter().any(|c| c == cve) {
+            out.push(cve.to_string());
+        }
+    }
+    out
+}
+
+/// `CVE-YYYY-NNNN…`.
+fn is_cve(s: &str) -> bool {
+    s.strip_prefix("CVE-")
+        .and_then(|r| r.split_once('-'))
+        .is_some_and(|(y, n)| {
+            y.len() == 4
+                && y.bytes().all(|b| b.is_ascii_digit())
+                && n.len() >= 4
+                && n.bytes().all(|b| b.is_ascii_digit())
+        })
 }
 
 fn non_empty(s: Option<&str>) -> Option<String> {
@@ -586,6 +603,23 @@ mod tests {
             serde_json::from_str(r#"{"ecosystem_specific":{"ubuntu_priority":"medium"}}"#)
                 .expect("parses");
         assert_eq!(vendor_priority(&plain, &[&ubuntu]), Some(Severity::Medium));
+    }
+
+    #[test]
+    fn cves_of_distribution_records() {
+        let rec = |json: &str| -> OsvRecord { serde_json::from_str(json).expect("parses") };
+        let alsa = rec(r#"{"id":"ALSA-2023:5763","related":["CVE-2023-38545","CVE-2023-38546"]}"#);
+        assert_eq!(
+            cves("ALSA-2023:5763", &alsa),
+            ["CVE-2023-38545", "CVE-2023-38546"]
+        );
+        let usn =
+            rec(r#"{"id":"USN-1","upstream":["UBUNTU-CVE-2023-2975","UBUNTU-CVE-2023-3446"]}"#);
+        assert_eq!(cves("USN-1", &usn), ["CVE-2023-2975", "CVE-2023-3446"]);
+        let ucve = rec(r#"{"id":"UBUNTU-CVE-2024-6387","related":["USN-6859-1"]}"#);
+        assert_eq!(cves("UBUNTU-CVE-2024-6387", &ucve), ["CVE-2024-6387"]);
+        let ghsa = rec(r#"{"id":"GHSA-x","aliases":["CVE-2021-44228","CVE-2021-bad"]}"#);
+        assert_eq!(cves("GHSA-x", &ghsa), ["CVE-2021-44228"]);
     }
 
     #[test]

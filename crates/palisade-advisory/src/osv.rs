@@ -27,6 +27,8 @@ pub struct OsvRecord {
     /// Ids of the upstream vulnerabilities a distribution's record restates (osv.dev's
     /// Alpine and Ubuntu records put the CVE here rather than in `aliases`).
     pub upstream: Vec<String>,
+    /// Ids of related records (an AlmaLinux erratum's CVEs; Ubuntu's notices).
+    pub related: Vec<String>,
     /// One-line human summary.
     pub summary: Option<String>,
     /// Longer free-text description (Markdown).

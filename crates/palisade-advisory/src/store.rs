@@ -18,7 +18,7 @@ use crate::model::{AffectedEntry, VulnRecord};
 
 /// Version of the on-disk format. Bump on any change to tables, keys or encoded structs;
 /// opening a file with another version fails with a "rebuild" message instead of misreading it.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 pub(crate) const AFFECTED: TableDefinition<&[u8], &[u8]> = TableDefinition::new("affected");
 pub(crate) const VULNS: TableDefinition<&str, &[u8]> = TableDefinition::new("vulns");

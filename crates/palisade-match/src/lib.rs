@@ -15,12 +15,12 @@
 mod range;
 
 use std::cmp::Ordering;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use palisade_advisory::{AdvisoryError, AffectedEntry, Database, RangeKind, VulnRecord};
 use palisade_cvss::Severity;
 use palisade_ecosystem::Matching;
-use palisade_inventory::{Ecosystem, Inventory, Package, PackageType};
+use palisade_inventory::{Class, Ecosystem, Inventory, Package, PackageType};
 use palisade_version::VersionScheme;
 use serde::Serialize;
 
@@ -125,7 +125,8 @@ pub fn match_inventory(db: &Database, inv: &Inventory) -> Result<Vec<Finding>, M
     let mut verdicts: HashMap<(String, String, String, String), Vec<Hit>> = HashMap::new();
     let mut vulns: HashMap<String, Option<VulnRecord>> = HashMap::new();
     let mut findings = Vec::new();
-    let mut emitted: BTreeSet<(String, PackageType, String, String, String)> = BTreeSet::new();
+    let mut chosen: BTreeMap<(String, PackageType, String, String, String), Chosen> =
+        BTreeMap::new();
     let mut unmatched: BTreeSet<Ecosystem> = BTreeSet::new();
 
     for pkg in &inv.packages {
@@ -172,16 +173,6 @@ pub fn match_inventory(db: &Database, inv: &Inventory) -> Result<Vec<Finding>, M
             .map(Vec::as_slice)
             .unwrap_or_default();
         for hit in hits {
-            let dedup = (
-                hit.vuln_id.clone(),
-                pkg.kind,
-                pkg.path.clone(),
-                pkg.name.clone(),
-                pkg.version.clone(),
-            );
-            if !emitted.insert(dedup) {
-                continue;
-            }
             if !vulns.contains_key(&hit.vuln_id) {
                 let record = db.vuln(&hit.vuln_id).map_err(|source| MatchError::Vuln {
                     id: hit.vuln_id.clone(),
@@ -193,9 +184,37 @@ pub fn match_inventory(db: &Database, inv: &Inventory) -> Result<Vec<Finding>, M
                 vulns.insert(hit.vuln_id.clone(), record);
             }
             let record = vulns.get(&hit.vuln_id).and_then(Option::as_ref);
-            findings.push(finding(pkg, &target, hit, record));
+            // A distribution's advisory is reported once per CVE it stands for, as Trivy
+            // reports OS findings; other records under their own id.
+            let ids: Vec<&str> = match record {
+                Some(r) if pkg.kind.class() == Class::OsPkgs && !r.cves.is_empty() => {
+                    r.cves.iter().map(String::as_str).collect()
+                }
+                _ => vec![hit.vuln_id.as_str()],
+            };
+            let weight = record.map_or(1, |r| r.cves.len().max(1));
+            for id in ids {
+                let key = (
+                    id.to_string(),
+                    pkg.kind,
+                    pkg.path.clone(),
+                    pkg.name.clone(),
+                    pkg.version.clone(),
+                );
+                let candidate = Chosen {
+                    finding: finding(pkg, &target, hit, record, id),
+                    weight,
+                };
+                match chosen.get(&key) {
+                    Some(old) if !candidate.better_than(old, scheme) => {}
+                    _ => {
+                        chosen.insert(key, candidate);
+                    }
+                }
+            }
         }
     }
+    findings.extend(chosen.into_values().map(|c| c.finding));
     for eco in unmatched {
         let count = inv.packages.iter().filter(|p| p.ecosystem == eco).count();
         if eco.scheme().is_none() {
@@ -467,20 +486,60 @@ fn highest(scheme: &dyn VersionScheme, versions: Vec<String>) -> Option<String> 
     })
 }
 
+/// One finding per (vulnerability, package) and the number of CVEs its record stood for.
+struct Chosen {
+    finding: Finding,
+    weight: usize,
+}
+
+impl Chosen {
+    /// When several advisories give the same CVE for the same package (Ubuntu's per-CVE record
+    /// and a notice; two errata of one CVE), the one with the highest fix wins, since upgrading
+    /// to it leaves every one of them; no fix counts as the highest. On a tie, the advisory
+    /// about fewer CVEs (the per-CVE record), then the smaller id.
+    fn better_than(&self, old: &Chosen, scheme: &dyn VersionScheme) -> bool {
+        let by_fix = match (&self.finding.fixed_version, &old.finding.fixed_version) {
+            (None, None) => Ordering::Equal,
+            (None, Some(_)) => Ordering::Greater,
+            (Some(_), None) => Ordering::Less,
+            (Some(a), Some(b)) => scheme.compare(a, b).unwrap_or(Ordering::Equal),
+        };
+        by_fix
+            .then_with(|| old.weight.cmp(&self.weight))
+            .then_with(|| {
+                let id = |c: &Chosen| c.finding.aliases.first().cloned().unwrap_or_default();
+                id(old).cmp(&id(self))
+            })
+            == Ordering::Greater
+    }
+}
+
 fn finding(
     pkg: &Package,
     target: &LookupTarget,
     hit: &Hit,
     record: Option<&VulnRecord>,
+    id: &str,
 ) -> Finding {
     let status = if hit.fixed.is_some() {
         FindingStatus::Fixed
     } else {
         FindingStatus::Affected
     };
+    // Reported under a CVE of the record: the record's own id leads the aliases.
+    let mut aliases = record.map(|r| r.aliases.clone()).unwrap_or_default();
+    // The other CVEs of the same advisory are findings of their own, not aliases of this one.
+    if id != hit.vuln_id {
+        let other_cve = |a: &str| {
+            let a = a.strip_prefix("UBUNTU-").unwrap_or(a);
+            a != id && record.is_some_and(|r| r.cves.iter().any(|c| c == a))
+        };
+        aliases.retain(|a| a != id && *a != hit.vuln_id && !other_cve(a));
+        aliases.insert(0, hit.vuln_id.clone());
+    }
     Finding {
-        vulnerability_id: hit.vuln_id.clone(),
-        aliases: record.map(|r| r.aliases.clone()).unwrap_or_default(),
+        vulnerability_id: id.to_string(),
+        aliases,
         package_name: pkg.name.clone(),
         source_name: target.name.clone(),
         installed_version: pkg.version.clone(),

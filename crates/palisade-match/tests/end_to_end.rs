@@ -369,3 +369,132 @@ fn real_debian12_openssl() {
         findings.len()
     );
 }
+
+fn rpm(name: &str, version: &str, label: &str) -> Package {
+    Package {
+        name: name.into(),
+        version: version.into(),
+        arch: "x86_64".into(),
+        source_name: name.into(),
+        source_version: version.into(),
+        ecosystem: Ecosystem::of(&palisade_ecosystem::rows::ALMALINUX),
+        kind: PackageType::of(&palisade_ecosystem::types::RPM),
+        path: "var/lib/rpm/rpmdb.sqlite".into(),
+        modularity_label: label.into(),
+    }
+}
+
+/// AlmaLinux errata name binary rpms and list their CVEs in `related`: each CVE is a finding of
+/// its own (the erratum leads its aliases), a CVE two errata name takes the higher fix, and
+/// module-stream fixes reach module packages only.
+#[test]
+fn errata_become_one_finding_per_cve_with_module_streams_apart() {
+    use serde_json::json;
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let osv = tmp.path().join("osv");
+    std::fs::create_dir_all(&osv).expect("mkdir");
+    let erratum = |id: &str, related: &[&str], name: &str, fixed: &str| {
+        json!({
+            "id": id, "summary": "Important: curl security update", "related": related,
+            "affected": [{"package": {"ecosystem": "AlmaLinux:9", "name": name},
+                "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": fixed}]}]}]
+        })
+    };
+    write(
+        &osv,
+        "a.json",
+        &erratum(
+            "ALSA-2023:5763",
+            &["CVE-2023-38545", "CVE-2023-38546"],
+            "libcurl",
+            "7.76.1-23.el9_2.4",
+        ),
+    );
+    write(
+        &osv,
+        "b.json",
+        &erratum(
+            "ALSA-2023:9999",
+            &["CVE-2023-38546"],
+            "libcurl",
+            "7.76.1-23.el9_2.5",
+        ),
+    );
+    write(
+        &osv,
+        "c.json",
+        &erratum(
+            "ALSA-2023:3577",
+            &["CVE-2023-23918"],
+            "nodejs",
+            "1:18.16.1-1.module_el9.2.0+33+ad8b2ee7",
+        ),
+    );
+    write(
+        &osv,
+        "d.json",
+        &erratum(
+            "ALSA-2024:0001",
+            &["CVE-2024-0001"],
+            "nodejs",
+            "1:16.20.2-1.el9",
+        ),
+    );
+    let db_path = tmp.path().join("t.db");
+    build(&[osv], &db_path, &mut |_| {}).expect("build");
+    let db = Database::open(&db_path).expect("open");
+    let inv = Inventory {
+        warnings: Vec::new(),
+        os: Some(OsInfo {
+            family: OsFamily::Alma,
+            version: "9.2".into(),
+            pretty_name: None,
+            distroless: false,
+            eol_date: None,
+        }),
+        packages: vec![
+            rpm("libcurl", "7.76.1-23.el9_2.1", ""),
+            rpm(
+                "nodejs",
+                "1:18.14.2-2.module_el9.2.0+29+de583a0b",
+                "nodejs:18:9020020230424145347:rhel9",
+            ),
+        ],
+    };
+    let found = match_inventory(&db, &inv).expect("match");
+    let rows: Vec<(&str, &str, Option<&str>, Option<&str>)> = found
+        .iter()
+        .map(|f| {
+            (
+                f.package_name.as_str(),
+                f.vulnerability_id.as_str(),
+                f.aliases.first().map(String::as_str),
+                f.fixed_version.as_deref(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            (
+                "libcurl",
+                "CVE-2023-38545",
+                Some("ALSA-2023:5763"),
+                Some("7.76.1-23.el9_2.4")
+            ),
+            (
+                "libcurl",
+                "CVE-2023-38546",
+                Some("ALSA-2023:9999"),
+                Some("7.76.1-23.el9_2.5")
+            ),
+            (
+                "nodejs",
+                "CVE-2023-23918",
+                Some("ALSA-2023:3577"),
+                Some("1:18.16.1-1.module_el9.2.0+33+ad8b2ee7")
+            ),
+        ]
+    );
+    assert!(found.iter().all(|f| f.severity == Severity::High));
+}

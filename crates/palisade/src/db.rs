@@ -397,12 +397,11 @@ fn remove_if_present(path: &Path) {
 
 fn print_summary(db: &Path, stats: &BuildStats) {
     eprintln!(
-        "read {} records: {} ingested, {} unsupported ecosystem, {} withdrawn, {} superseded, {} invalid, {} duplicate ids",
+        "read {} records: {} ingested, {} unsupported ecosystem, {} withdrawn, {} invalid, {} duplicate ids",
         stats.records_seen,
         stats.ingested,
         stats.skipped_unsupported,
         stats.skipped_withdrawn,
-        stats.skipped_superseded,
         stats.invalid,
         stats.duplicates
     );
@@ -412,7 +411,7 @@ fn print_summary(db: &Path, stats: &BuildStats) {
     for left in &stats.rejected_examples {
         eprintln!("  left out: {}: {}", left.origin, left.reason);
     }
-    let more = (stats.skipped_withdrawn + stats.skipped_unsupported + stats.skipped_superseded)
+    let more = (stats.skipped_withdrawn + stats.skipped_unsupported)
         .saturating_sub(stats.rejected_examples.len() as u64);
     if more > 0 {
         eprintln!("  (and {more} more left out)");

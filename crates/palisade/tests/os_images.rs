@@ -740,7 +740,6 @@ fn record_cves(r: &Value) -> Vec<String> {
 /// that only a notice names (`USN-6409-1`'s CVE-2023-4527, `USN-6450-1`'s CVE-2023-2975) is
 /// reported all the same.
 #[test]
-#[ignore = "since cb5e233 (USNs superseded by per-CVE records) the CVEs only a USN names are lost: libc6/libc-bin CVE-2023-4527, libssl3/openssl CVE-2023-2975, CVE-2023-3446, CVE-2023-3817; run with --ignored once fixed"]
 fn ubuntu_findings_are_each_cve_the_data_names_once() {
     let Some((db, src, img)) = with_shared("ubuntu") else {
         return;
