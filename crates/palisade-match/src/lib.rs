@@ -541,9 +541,17 @@ fn finding(
         vulnerability_id: id.to_string(),
         aliases,
         package_name: pkg.name.clone(),
-        source_name: target.name.clone(),
+        // The package's source as its database records it: what the lookup used for Debian,
+        // the source rpm for the RHEL family, whose advisories are looked up by binary name.
+        source_name: match (pkg.kind.class(), pkg.source_name.is_empty()) {
+            (Class::OsPkgs, false) => pkg.source_name.clone(),
+            _ => target.name.clone(),
+        },
         installed_version: pkg.version.clone(),
-        source_version: target.version.clone(),
+        source_version: match (pkg.kind.class(), pkg.source_version.is_empty()) {
+            (Class::OsPkgs, false) => pkg.source_version.clone(),
+            _ => target.version.clone(),
+        },
         ecosystem: pkg.ecosystem,
         kind: pkg.kind,
         path: pkg.path.clone(),
