@@ -214,6 +214,50 @@ mod tests {
         assert_eq!(a.ranges[0].events[1].fixed.as_deref(), Some("1.1.1d-r3"));
     }
 
+    proptest::proptest! {
+        #[test]
+        fn any_bytes_convert_or_fail_without_panicking(data in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..512)) {
+            let _ = looks_like_secdb(&data);
+            let _ = to_osv(&data);
+        }
+
+        /// Every (package, version, CVE) of a document is exactly one affected entry of the
+        /// record of that CVE, fixed at that version; version `0` gives none.
+        #[test]
+        fn every_secfix_becomes_one_entry(
+            fixes in proptest::collection::btree_map(
+                ("[a-z]{1,6}", "(0|[0-9]\\.[0-9]{1,2}-r[0-9])"),
+                proptest::collection::btree_set(1000u32..1010, 1..4),
+                0..8,
+            )
+        ) {
+            let packages: Vec<serde_json::Value> = fixes
+                .iter()
+                .map(|((name, version), ids)| {
+                    let ids: Vec<String> = ids.iter().map(|n| format!("CVE-2020-{n}")).collect();
+                    serde_json::json!({"pkg": {"name": name, "secfixes": {version: ids}}})
+                })
+                .collect();
+            let doc = serde_json::json!({"distroversion": "v3.11", "reponame": "main", "packages": packages});
+            let recs = to_osv(doc.to_string().as_bytes()).expect("converts");
+            let mut got = std::collections::BTreeSet::new();
+            for r in &recs {
+                proptest::prop_assert!(r.id.starts_with("ALPINE-SECDB-v3.11-main-"));
+                for a in &r.affected {
+                    let p = a.package.as_ref().expect("package");
+                    let fixed = a.ranges[0].events[1].fixed.clone().expect("fixed");
+                    proptest::prop_assert!(got.insert((p.name.clone(), fixed, r.aliases[0].clone())));
+                }
+            }
+            let want: std::collections::BTreeSet<_> = fixes
+                .iter()
+                .filter(|((_, v), _)| v != "0")
+                .flat_map(|((n, v), ids)| ids.iter().map(move |i| (n.clone(), v.clone(), format!("CVE-2020-{i}"))))
+                .collect();
+            proptest::prop_assert_eq!(got, want);
+        }
+    }
+
     #[test]
     fn wolfi_has_no_release_and_bad_documents_say_why() {
         let wolfi = r#"{"apkurl":"x","reponame":"os","urlprefix":"https://packages.wolfi.dev","packages":[{"pkg":{"name":"glibc","secfixes":{"2.38-r1":["CVE-2023-4911"]}}}]}"#;
