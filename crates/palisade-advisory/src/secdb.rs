@@ -128,7 +128,8 @@ fn ecosystem(doc: &Document) -> Result<String, String> {
     if prefix.contains("wolfi.dev") {
         return Ok("Wolfi".into());
     }
-    if prefix.contains("chainguard") {
+    // Chainguard's enterprise packages are served from packages.cgr.dev.
+    if prefix.contains("chainguard") || prefix.contains("cgr.dev") {
         return Ok("Chainguard".into());
     }
     let release = doc.distroversion.trim();
@@ -270,6 +271,9 @@ mod tests {
                 .map(|p| p.ecosystem.as_str()),
             Some("Wolfi")
         );
+        let cg = wolfi.replace("packages.wolfi.dev", "packages.cgr.dev");
+        let recs = to_osv(cg.as_bytes()).expect("converts");
+        assert_eq!(recs[0].id, "CHAINGUARD-SECDB-os-CVE-2023-4911");
         let err = to_osv(br#"{"packages":[]}"#).unwrap_err();
         assert!(err.contains("distroversion"), "{err}");
         let err = to_osv(br#"{"packages":"x"}"#).unwrap_err();
