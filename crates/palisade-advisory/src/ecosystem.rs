@@ -9,9 +9,20 @@
 /// OSV's Ubuntu records carry a trailing support qualifier (`Ubuntu:22.04:LTS`), while an image
 /// only tells us `Ubuntu:22.04`; dropping `:LTS` lets both meet. Ubuntu Pro streams
 /// (`Ubuntu:Pro:...`) are different package sets from the public archive, so they are kept
-/// verbatim and never collide with the plain release key. Everything else is only trimmed.
+/// verbatim and never collide with the plain release key. Red Hat's product streams meet at
+/// their major release (below). Everything else is only trimmed.
 pub fn normalize_ecosystem(ecosystem: &str) -> String {
     let eco = ecosystem.trim();
+    // Red Hat's records scope a package to a product stream named by its CPE
+    // (`Red Hat:enterprise_linux:9::appstream`, `…:8::baseos`); a RHEL/UBI image is one major
+    // release, and every stream of it is installable there, so all of them meet at
+    // `Red Hat:9`. Other products (`rhel_eus:8.4`, …) stay apart.
+    if let Some(rest) = eco.strip_prefix("Red Hat:enterprise_linux:") {
+        let major = rest.split([':', '.']).next().unwrap_or_default();
+        if !major.is_empty() && major.bytes().all(|b| b.is_ascii_digit()) {
+            return format!("Red Hat:{major}");
+        }
+    }
     if let Some(rest) = eco.strip_prefix("Ubuntu:")
         && !rest.starts_with("Pro:")
         && let Some(release) = rest.strip_suffix(":LTS")
@@ -55,6 +66,18 @@ mod tests {
             "Ubuntu:Pro:18.04:LTS"
         );
         assert_eq!(normalize_ecosystem(" Debian:12 "), "Debian:12");
+        assert_eq!(
+            normalize_ecosystem("Red Hat:enterprise_linux:9::appstream"),
+            "Red Hat:9"
+        );
+        assert_eq!(
+            normalize_ecosystem("Red Hat:enterprise_linux:8.10::baseos"),
+            "Red Hat:8"
+        );
+        assert_eq!(
+            normalize_ecosystem("Red Hat:rhel_eus:8.4::baseos"),
+            "Red Hat:rhel_eus:8.4::baseos"
+        );
     }
 
     #[test]

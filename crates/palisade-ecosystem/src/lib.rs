@@ -181,17 +181,18 @@ pub mod rows {
     os_row!(ALPINE, "Alpine", "apk", APK, SourcePackage, true);
     os_row!(WOLFI, "Wolfi", "apk", APK, SourcePackage, false);
     os_row!(CHAINGUARD, "Chainguard", "apk", APK, SourcePackage, false);
-    // The RHEL family and SUSE: errata name binary rpms with their full EVR. CentOS and UBI
-    // images are matched with Red Hat's data, as Trivy does. The keys of distributions that
-    // OSV does not carry (Amazon, Oracle, Fedora) are the names their own feeds use.
+    // The RHEL family: errata name binary rpms with their full EVR. CentOS and UBI images are
+    // matched with Red Hat's data, as Trivy does. The keys of distributions that OSV does not
+    // carry (Amazon, Oracle, Fedora) are the names their own feeds use. SUSE's and openSUSE's
+    // records name the source rpm (binaries in `ecosystem_specific`), as Debian's do.
     os_row!(ALMALINUX, "AlmaLinux", "rpm", RPM, BinaryPackage, true);
     os_row!(ROCKY, "Rocky Linux", "rpm", RPM, BinaryPackage, true);
     os_row!(REDHAT, "Red Hat", "rpm", RPM, BinaryPackage, true);
     os_row!(ORACLE, "Oracle Linux", "rpm", RPM, BinaryPackage, true);
     os_row!(AMAZON, "Amazon Linux", "rpm", RPM, BinaryPackage, true);
     os_row!(FEDORA, "Fedora", "rpm", RPM, BinaryPackage, true);
-    os_row!(SUSE, "SUSE", "rpm", RPM, BinaryPackage, true);
-    os_row!(OPENSUSE, "openSUSE", "rpm", RPM, BinaryPackage, true);
+    os_row!(SUSE, "SUSE", "rpm", RPM, SourcePackage, true);
+    os_row!(OPENSUSE, "openSUSE", "rpm", RPM, SourcePackage, true);
 
     /// Python packages (PyPI), PEP 440 versions and PEP 503 names.
     pub static PYPI: EcosystemRow = EcosystemRow {
