@@ -21,7 +21,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 pub mod types;
 
-pub use types::{PackageType, PackageTypeRow, Target};
+pub use types::{OsFormat, PackageType, PackageTypeRow, Target};
 
 /// Whether an ecosystem's packages come with the operating system or with an application.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]

@@ -23,6 +23,44 @@ pub enum Target {
     File,
 }
 
+/// The format of a distribution's package database: how its versions are written, its purl
+/// type and where the database usually lives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OsFormat {
+    /// dpkg: `epoch:upstream-revision`, `pkg:deb`.
+    Deb,
+    /// apk: `1.1.1d-r2`, kept whole, `pkg:apk`.
+    Apk,
+    /// rpm: `epoch:version-release`, `pkg:rpm`.
+    Rpm,
+}
+
+impl OsFormat {
+    /// Its purl type; an OS's ecosystem row names the same one.
+    pub fn purl_type(self) -> &'static str {
+        match self {
+            OsFormat::Deb => "deb",
+            OsFormat::Apk => "apk",
+            OsFormat::Rpm => "rpm",
+        }
+    }
+
+    /// Whether Trivy splits its versions into version and release (dpkg and rpm) or keeps
+    /// them whole (apk).
+    pub fn splits_release(self) -> bool {
+        self != OsFormat::Apk
+    }
+
+    /// Where the database usually is, for packages read back from a BOM that does not say.
+    pub fn default_path(self) -> &'static str {
+        match self {
+            OsFormat::Deb => "var/lib/dpkg/status",
+            OsFormat::Apk => "lib/apk/db/installed",
+            OsFormat::Rpm => "var/lib/rpm/rpmdb.sqlite",
+        }
+    }
+}
+
 /// One package type. See the module documentation.
 #[derive(Debug)]
 pub struct PackageTypeRow {
@@ -33,6 +71,8 @@ pub struct PackageTypeRow {
     pub ecosystem: Option<Ecosystem>,
     /// How its results are named.
     pub target: Target,
+    /// The database format of distribution packages; `None` for language packages.
+    pub os_format: Option<OsFormat>,
 }
 
 macro_rules! type_row {
@@ -42,29 +82,39 @@ macro_rules! type_row {
             name: $name,
             ecosystem: $eco,
             target: $target,
+            os_format: None,
         };
     };
 }
 
-type_row!(
+macro_rules! os_type_row {
+    ($ident:ident, $name:literal, $format:ident, $doc:literal) => {
+        #[doc = $doc]
+        pub static $ident: PackageTypeRow = PackageTypeRow {
+            name: $name,
+            ecosystem: None,
+            target: Target::Os,
+            os_format: Some(OsFormat::$format),
+        };
+    };
+}
+
+os_type_row!(
     DPKG,
     "dpkg",
-    None,
-    Target::Os,
+    Deb,
     "Debian and Ubuntu packages from the dpkg database."
 );
-type_row!(
+os_type_row!(
     APK,
     "apk",
-    None,
-    Target::Os,
+    Apk,
     "Alpine, Wolfi and Chainguard packages from apk's installed database."
 );
-type_row!(
+os_type_row!(
     RPM,
     "rpm",
-    None,
-    Target::Os,
+    Rpm,
     "RHEL-family, Amazon, Fedora and SUSE packages from the rpm database (sqlite, BerkeleyDB or NDB)."
 );
 type_row!(
@@ -221,6 +271,19 @@ impl PackageType {
     pub fn target(self) -> Target {
         self.0.target
     }
+
+    /// The database format of a distribution package type.
+    pub fn os_format(self) -> Option<OsFormat> {
+        self.0.os_format
+    }
+
+    /// The distribution package type of a purl type (`deb`, `apk`, `rpm`).
+    pub fn of_os_purl_type(purl_type: &str) -> Option<Self> {
+        ALL_TYPES
+            .iter()
+            .find(|r| r.os_format.is_some_and(|f| f.purl_type() == purl_type))
+            .map(|r| PackageType(r))
+    }
 }
 
 impl PartialEq for PackageType {
@@ -272,6 +335,26 @@ impl<'de> Deserialize<'de> for PackageType {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn os_types_have_a_format_every_os_row_can_use() {
+        for r in ALL_TYPES {
+            let t = PackageType::of(r);
+            assert_eq!(r.os_format.is_some(), r.ecosystem.is_none(), "{}", r.name);
+            if let Some(f) = t.os_format() {
+                assert_eq!(PackageType::of_os_purl_type(f.purl_type()), Some(t));
+            }
+        }
+        // Every distribution row's purl type is some OS type's format.
+        for row in crate::ALL.iter().filter(|r| r.class == Class::OsPkgs) {
+            assert!(
+                PackageType::of_os_purl_type(row.purl_type).is_some(),
+                "{}",
+                row.osv
+            );
+        }
+        assert!(PackageType::of_os_purl_type("npm").is_none());
+    }
 
     #[test]
     fn names_unique_and_lang_types_have_ecosystems() {

@@ -151,7 +151,11 @@ pub fn analyze(tree: &FileTree) -> Result<Inventory, InventoryError> {
     // `rpm` package) is not the OS's package list, as in Trivy.
     let os_ecosystem = os.as_ref().and_then(OsInfo::package_ecosystem);
     packages.retain(|p| {
-        let ours = os_ecosystem.is_none_or(|e| e.row().purl_type == os_format(p.kind));
+        let ours = os_ecosystem.is_none_or(|e| {
+            p.kind
+                .os_format()
+                .is_some_and(|f| f.purl_type() == e.row().purl_type)
+        });
         if !ours {
             tracing::debug!(path = %p.path, name = %p.name, "package database of another OS format ignored");
         }
@@ -177,16 +181,6 @@ pub fn analyze(tree: &FileTree) -> Result<Inventory, InventoryError> {
         packages,
         warnings,
     })
-}
-
-/// The purl type of an OS package type's format: what an OS's ecosystem row must name for
-/// the package to be one of its own.
-fn os_format(kind: PackageType) -> &'static str {
-    match kind.name() {
-        "apk" => "apk",
-        "rpm" => "rpm",
-        _ => "deb",
-    }
 }
 
 /// The dpkg database: `status`, or distroless images' one control file per package in

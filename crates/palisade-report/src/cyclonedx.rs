@@ -54,7 +54,7 @@ pub(crate) fn trivy_version_parts(
     kind: PackageType,
     version: &str,
 ) -> (Option<&str>, &str, Option<&str>) {
-    if kind.name() == "apk" {
+    if kind.os_format().is_some_and(|f| !f.splits_release()) {
         return (None, version, None);
     }
     let (epoch, rest) = split_epoch(version);
@@ -591,7 +591,9 @@ pub fn read_inventory(data: &[u8]) -> Result<SbomInventory, SbomError> {
             purl: shorten(purl_text),
             source,
         })?;
-        let Some(kind) = os_package_type(&purl.ty) else {
+        let Some((kind, format)) =
+            PackageType::of_os_purl_type(&purl.ty).and_then(|k| Some((k, k.os_format()?)))
+        else {
             match lang_package(c, &purl, &props, &parents) {
                 Some(p) => out.inventory.packages.push(p),
                 None => out.skipped += 1,
@@ -638,9 +640,9 @@ pub fn read_inventory(data: &[u8]) -> Result<SbomInventory, SbomError> {
             source_name,
             source_version,
             ecosystem: Ecosystem::DEBIAN,
-            kind: kind.0,
+            kind,
             path: first(&props, "palisade:DbPath")
-                .unwrap_or(kind.1)
+                .unwrap_or(format.default_path())
                 .to_string(),
             modularity_label: first(&props, "aquasecurity:trivy:Modularitylabel")
                 .or_else(|| purl.qualifiers.get("modularitylabel").map(String::as_str))
@@ -684,17 +686,6 @@ pub fn read_inventory(data: &[u8]) -> Result<SbomInventory, SbomError> {
     });
     out.inventory.packages.dedup();
     Ok(out)
-}
-
-/// The package type and default database path of a distribution purl type.
-fn os_package_type(purl_type: &str) -> Option<(PackageType, &'static str)> {
-    use palisade_ecosystem::types;
-    Some(match purl_type {
-        "deb" => (PackageType::of(&types::DPKG), "var/lib/dpkg/status"),
-        "apk" => (PackageType::of(&types::APK), "lib/apk/db/installed"),
-        "rpm" => (PackageType::of(&types::RPM), "var/lib/rpm/rpmdb.sqlite"),
-        _ => return None,
-    })
 }
 
 /// bom-ref of a component → name of the `application` component that depends on it: the

@@ -3,6 +3,7 @@
 
 use crate::purl::Purl;
 use crate::{Report, Vulnerability};
+use palisade_ecosystem::OsFormat;
 use palisade_inventory::{Class, Inventory, OsFamily, OsInfo, Package};
 use sha2::{Digest, Sha256};
 
@@ -95,9 +96,9 @@ pub fn package_purl(pkg: &Package, os: Option<&OsInfo>) -> Purl {
         OsFamily::OpensuseLeap | OsFamily::OpensuseTumbleweed => "opensuse",
         f => f.as_str(),
     });
-    match pkg.kind.name() {
+    match pkg.kind.os_format() {
         // Trivy's apk purls carry the bare OS version as `distro`.
-        "apk" => Purl::new(
+        Some(OsFormat::Apk) => Purl::new(
             "apk",
             &[family.unwrap_or("alpine")],
             &pkg.name.to_ascii_lowercase(),
@@ -105,7 +106,7 @@ pub fn package_purl(pkg: &Package, os: Option<&OsInfo>) -> Purl {
         )
         .qualifier("arch", &pkg.arch)
         .qualifier("distro", os.map(|o| o.version.as_str()).unwrap_or_default()),
-        "rpm" => Purl::rpm(
+        Some(OsFormat::Rpm) => Purl::rpm(
             family.unwrap_or("redhat"),
             &pkg.name,
             &pkg.version,
