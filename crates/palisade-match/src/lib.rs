@@ -160,12 +160,15 @@ pub fn match_inventory(db: &Database, inv: &Inventory) -> Result<Vec<Finding>, M
                 .get(&entry_key)
                 .map(Vec::as_slice)
                 .unwrap_or_default();
+            // Only the RHEL family's entries are filtered (and so copied).
+            let filtered;
             let entries = if pkg.ecosystem.matching() == Matching::BinaryPackage {
-                module_entries(entries, pkg)
+                filtered = module_entries(entries, pkg);
+                filtered.as_slice()
             } else {
-                entries.to_vec()
+                entries
             };
-            let hits = match_source(scheme, &target.name, &target.version, &entries);
+            let hits = match_source(scheme, &target.name, &target.version, entries);
             verdicts.insert(verdict_key.clone(), hits);
         }
         let hits = verdicts
