@@ -8,7 +8,8 @@
 #   IMAGES   [<repo>/.work/images]             OUTDIR of build-test-images.sh
 #   TRIVY    [<repo>/.work/peers/bin/trivy]    Trivy (0.76); skipped with TRIVY=none
 #   PALISADE []                                a palisade binary; when set, its list is compared too
-#   DB       [$OUT/palisade.db]                Palisade's advisory db (built from $ADVISORIES/*.zip if missing)
+#   DB       [$OUT/palisade.db]                Palisade's advisory db (built from $ADVISORIES/*.zip if missing
+#                                              or older than the binary)
 #   ADVISORIES [/work/shared/data/advisories]
 #   OUT      [<repo>/.work/oracle-out/os-packages]  reports, lists and diffs
 # Rows compared: Name Version Arch SourceName SourceVersion, with Version as Trivy prints it
@@ -73,7 +74,8 @@ PY
 if [ -n "$PALISADE" ]; then
   [ -x "$PALISADE" ] || { log "no palisade binary at $PALISADE"; exit 2; }
   cp "$PALISADE" "$OUT/palisade"; PAL="$OUT/palisade"
-  if [ ! -f "$DB" ]; then
+  # Rebuilt for a newer binary: its database schema may have changed.
+  if [ ! -f "$DB" ] || [ "$PALISADE" -nt "$DB" ]; then
     "$PAL" db build --osv "$ADVISORIES"/*.zip --db "$DB" >"$OUT/db-build.log" 2>&1 \
       || { cat "$OUT/db-build.log" >&2; exit 2; }
   fi
