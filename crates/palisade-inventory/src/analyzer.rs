@@ -97,7 +97,7 @@ pub fn read_bounded(
 pub struct FileSummary {
     /// The packages the file names.
     pub packages: Vec<Package>,
-    /// Paths this file says an OS package owns (dpkg's `info/*.list`), restricted to paths
+    /// Paths this file says an OS package owns (dpkg's `info/*.list`, apk's and rpm's databases), restricted to paths
     /// some analyzer would read: language packages there belong to the OS package.
     pub owned: Vec<String>,
     /// Why the file, or part of it, could not be used.
