@@ -212,10 +212,10 @@ impl Cluster {
     }
 
     pub fn operator(&self, db: &Path, extra: &[&str]) -> Operator {
-        let log = self.dir.path().join(format!(
-            "operator-{}.log",
-            Instant::now().elapsed().as_nanos()
-        ));
+        // A counter, so that two replicas of one test never share (and truncate) one log file.
+        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let log = self.dir.path().join(format!("operator-{n}.log"));
         let file = std::fs::File::create(&log).expect("log file");
         let mut cmd = Command::new(common::bin());
         cmd.args([
