@@ -365,6 +365,23 @@ impl Ecosystem {
         self.0.matching
     }
 
+    /// The package name a purl's namespace and name stand for: the inverse of the row's
+    /// `purl_name`, found by trying the joins that rows split on (`/` for npm scopes, Go and
+    /// Composer; `:` for Maven's `group:artifact`), so no reader of purls needs to know which
+    /// ecosystem joins how.
+    pub fn name_from_purl(self, namespace: &[String], name: &str) -> String {
+        if namespace.is_empty() {
+            return name.to_string();
+        }
+        let ns = namespace.join("/");
+        let split = |joined: &str| (self.0.purl_name)(joined);
+        ['/', ':']
+            .into_iter()
+            .map(|sep| format!("{ns}{sep}{name}"))
+            .find(|joined| split(joined) == (Some(ns.clone()), name.to_string()))
+            .unwrap_or_else(|| format!("{ns}/{name}"))
+    }
+
     /// A package name in the spelling advisories are stored under.
     pub fn normalize_name(self, name: &str) -> String {
         (self.0.normalize)(name)
@@ -499,6 +516,27 @@ mod tests {
             (rows::MAVEN.purl_name)("org.apache.logging.log4j:log4j-core"),
             (Some("org.apache.logging.log4j".into()), "log4j-core".into())
         );
+    }
+
+    #[test]
+    fn purl_names_round_trip_for_every_row() {
+        for (row, name) in [
+            (&rows::MAVEN, "org.apache.logging.log4j:log4j-core"),
+            (&rows::NPM, "@types/node"),
+            (&rows::GO, "golang.org/x/text"),
+            (&rows::PACKAGIST, "symfony/http-kernel"),
+            (&rows::RUBYGEMS, "rack"),
+            (&rows::NUGET, "Newtonsoft.Json"),
+        ] {
+            let (ns, n) = (row.purl_name)(name);
+            let ns: Vec<String> = ns.into_iter().collect();
+            assert_eq!(
+                Ecosystem::of(row).name_from_purl(&ns, &n),
+                name,
+                "{}",
+                row.osv
+            );
+        }
     }
 
     #[test]

@@ -728,11 +728,7 @@ fn lang_package(
         .clone()
         .or_else(|| c["version"].as_str().map(str::to_string))
         .filter(|v| !v.is_empty())?;
-    let mut name = match purl.namespace.as_slice() {
-        [] => purl.name.clone(),
-        ns if row.purl_type == "maven" => format!("{}:{}", ns.join("/"), purl.name),
-        ns => format!("{}/{}", ns.join("/"), purl.name),
-    };
+    let mut name = ecosystem.name_from_purl(&purl.namespace, &purl.name);
     // PyPI purls carry the normalised name; the component keeps the spelling as installed.
     if let Some(n) = c["name"].as_str()
         && !n.is_empty()
