@@ -57,16 +57,32 @@ pub trait FileAnalyzer: Send + Sync {
         file: &FileInfo<'_>,
         content: &mut dyn Read,
     ) -> Result<Vec<Package>, AnalyzeError>;
-    /// Package databases (apk, rpm) also say which files their packages installed: language
-    /// metadata among them belongs to the OS package (a `py3-*` apk, a `python3-*` rpm) and is
-    /// not listed again as a language package. Other analyzers own nothing.
-    fn analyze_with_files(
+    /// The full result: packages, plus what some analyzers also know. Package databases (apk,
+    /// rpm) say which files their packages installed: language metadata among them belongs to
+    /// the OS package (a `py3-*` apk, a `python3-*` rpm) and is not listed again as a language
+    /// package. Archives (a jar with a corrupt nested jar) keep what they could read and say
+    /// what they could not. The default is [`FileAnalyzer::analyze`] with nothing else.
+    fn analyze_detailed(
         &self,
         file: &FileInfo<'_>,
         content: &mut dyn Read,
-    ) -> Result<(Vec<Package>, Vec<String>), AnalyzeError> {
-        Ok((self.analyze(file, content)?, Vec::new()))
+    ) -> Result<Analysis, AnalyzeError> {
+        Ok(Analysis {
+            packages: self.analyze(file, content)?,
+            ..Analysis::default()
+        })
     }
+}
+
+/// What one analyzer made of one file (see [`FileAnalyzer::analyze_detailed`]).
+#[derive(Debug, Default)]
+pub struct Analysis {
+    /// The packages the file names.
+    pub packages: Vec<Package>,
+    /// Paths the file says an OS package installed.
+    pub owned: Vec<String>,
+    /// Parts of the file that could not be used, while the rest could; each names the part.
+    pub warnings: Vec<String>,
 }
 
 /// Reads a whole file for analyzers that parse small documents, refusing files over `limit`
@@ -220,10 +236,16 @@ impl Analyzers {
         content: &mut dyn Read,
         summary: &mut FileSummary,
     ) -> io::Result<()> {
-        match a.analyze_with_files(entry, content) {
-            Ok((pkgs, files)) => {
-                summary.packages.extend(pkgs);
-                summary.owned.extend(self.analysed_only(files));
+        match a.analyze_detailed(entry, content) {
+            Ok(analysis) => {
+                summary.packages.extend(analysis.packages);
+                summary.owned.extend(self.analysed_only(analysis.owned));
+                summary.warnings.extend(
+                    analysis
+                        .warnings
+                        .into_iter()
+                        .map(|w| format!("{} ({}): {w}", entry.path, a.name())),
+                );
             }
             Err(AnalyzeError::Io(e)) => return Err(e),
             Err(AnalyzeError::Skip(m)) => {

@@ -16,7 +16,9 @@ pub mod lang;
 mod os;
 pub mod pkgdb;
 
-pub use analyzer::{AnalyzeError, Analyzers, FileAnalyzer, FileInfo, FileSummary, read_bounded};
+pub use analyzer::{
+    Analysis, AnalyzeError, Analyzers, FileAnalyzer, FileInfo, FileSummary, read_bounded,
+};
 pub use dpkg::{DpkgError, parse_status};
 pub use os::{OsFamily, OsInfo, detect_os};
 pub use palisade_ecosystem::types as package_types;

@@ -11,7 +11,7 @@ use std::io::Read;
 use palisade_ecosystem::{Ecosystem, PackageType, rows, types};
 
 use crate::Package;
-use crate::analyzer::{AnalyzeError, FileAnalyzer, FileInfo, read_bounded};
+use crate::analyzer::{Analysis, AnalyzeError, FileAnalyzer, FileInfo, read_bounded};
 
 /// Where apk keeps its database.
 pub const INSTALLED_PATH: &str = "lib/apk/db/installed";
@@ -41,15 +41,20 @@ impl FileAnalyzer for Installed {
         file: &FileInfo<'_>,
         content: &mut dyn Read,
     ) -> Result<Vec<Package>, AnalyzeError> {
-        self.analyze_with_files(file, content).map(|(p, _)| p)
+        self.analyze_detailed(file, content).map(|a| a.packages)
     }
-    fn analyze_with_files(
+    fn analyze_detailed(
         &self,
         file: &FileInfo<'_>,
         content: &mut dyn Read,
-    ) -> Result<(Vec<Package>, Vec<String>), AnalyzeError> {
+    ) -> Result<Analysis, AnalyzeError> {
         let data = read_bounded(file, content, MAX_INSTALLED)?;
-        parse_installed(&data, file.path)
+        let (packages, owned) = parse_installed(&data, file.path)?;
+        Ok(Analysis {
+            packages,
+            owned,
+            warnings: Vec::new(),
+        })
     }
 }
 

@@ -12,7 +12,7 @@ use palisade_ecosystem::{Ecosystem, PackageType, rows, types};
 use palisade_rpmdb::{DbFormat, RpmPackage};
 
 use crate::Package;
-use crate::analyzer::{AnalyzeError, FileAnalyzer, FileInfo, read_bounded};
+use crate::analyzer::{Analysis, AnalyzeError, FileAnalyzer, FileInfo, read_bounded};
 
 /// Largest database read into memory. A full Fedora workstation's `rpmdb.sqlite` is around
 /// 100 MiB and container images' are a few MiB; the limit only stops hostile files.
@@ -39,27 +39,25 @@ impl FileAnalyzer for Rpmdb {
         file: &FileInfo<'_>,
         content: &mut dyn Read,
     ) -> Result<Vec<Package>, AnalyzeError> {
-        self.analyze_with_files(file, content).map(|(p, _)| p)
+        self.analyze_detailed(file, content).map(|a| a.packages)
     }
-    fn analyze_with_files(
+    fn analyze_detailed(
         &self,
         file: &FileInfo<'_>,
         content: &mut dyn Read,
-    ) -> Result<(Vec<Package>, Vec<String>), AnalyzeError> {
+    ) -> Result<Analysis, AnalyzeError> {
         let Some(format) = DbFormat::from_path(file.path) else {
-            return Ok((Vec::new(), Vec::new()));
+            return Ok(Analysis::default());
         };
         let data = read_bounded(file, content, MAX_RPMDB)?;
         // An empty file where rpm keeps a database is what `rpm --initdb` leaves behind in
         // images that never installed anything: no packages, nothing to warn about.
         if data.is_empty() {
-            return Ok((Vec::new(), Vec::new()));
+            return Ok(Analysis::default());
         }
         let read =
             palisade_rpmdb::read(format, &data).map_err(|e| AnalyzeError::skip(e.to_string()))?;
-        for w in &read.warnings {
-            tracing::warn!(path = file.path, "rpm database: {w}");
-        }
+        let warnings = read.warnings;
         let mut files = Vec::new();
         let packages = read
             .packages
@@ -69,7 +67,11 @@ impl FileAnalyzer for Rpmdb {
                 package(p, file.path)
             })
             .collect();
-        Ok((packages, files))
+        Ok(Analysis {
+            packages,
+            owned: files,
+            warnings,
+        })
     }
 }
 
