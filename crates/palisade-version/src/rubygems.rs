@@ -238,7 +238,10 @@ fn segments(text: &[u8]) -> Vec<Seg> {
 /// RubyGems' canonical segments: the leading numbers lose their trailing zeros, and so does the
 /// part from the first string on.
 fn canonical(mut segs: Vec<Seg>) -> Vec<Seg> {
-    let first_string = segs.iter().position(|s| s.is_string()).unwrap_or(segs.len());
+    let first_string = segs
+        .iter()
+        .position(|s| s.is_string())
+        .unwrap_or(segs.len());
     let tail = segs.split_off(first_string);
     let trim = |v: &mut Vec<Seg>| {
         while v.last().is_some_and(|s| s.is_zero()) {
