@@ -535,4 +535,26 @@ mod tests {
             }
         }
     }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(16))]
+
+        /// Huge hostile versions (hundreds of thousands of segments or digits) are parsed and
+        /// compared in time linear in their length. The bound is generous (a debug build on a
+        /// busy machine); a quadratic pass over these inputs would take minutes.
+        #[test]
+        fn huge_inputs_take_bounded_time(
+            unit in "(\\.[0-9a-z]{1,3}|-[0-9a-z-]{1,3}|[0-9]{1,3})",
+            repeat in 20_000usize..60_000,
+            tail in "[0-9a-z]{0,3}",
+        ) {
+            let long = format!("1{}", unit.repeat(repeat));
+            let other = format!("{long}.{tail}");
+            let started = std::time::Instant::now();
+            let _ = compare(&long, &other);
+            let _ = compare(&other, "1.0");
+            let _ = compare(&long, &long);
+            prop_assert!(started.elapsed() < std::time::Duration::from_secs(5), "{:?}", started.elapsed());
+        }
+    }
 }
