@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Regenerates crates/palisade-version/tests/vectors/*.tsv with each ecosystem's own tool:
-# Python's packaging (PEP 440), node-semver from npm (SemVer), golang.org/x/mod/semver (Go) and
-# rpm's Python bindings (rpm); apk has no tool here, so apk.py checks a small spec
-# implementation against apk-tools' own vectors and judges the rest. Tools are installed under .work/ (git-ignored); Go's package and
-# python3-rpm come from Debian.
+# Python's packaging (PEP 440), node-semver from npm (SemVer), golang.org/x/mod/semver (Go),
+# rpm's Python bindings (rpm) and Ruby's Gem::Version (RubyGems); apk has no tool here, so apk.py
+# checks a small spec implementation against apk-tools' own vectors and judges the rest. Tools are
+# installed under .work/ (git-ignored); Go's package, python3-rpm and ruby come from Debian.
 # Usage, from anywhere: scripts/version-vectors/run.sh
 set -euo pipefail
 
@@ -45,3 +45,10 @@ fi
 # against them first; plain Python. Real versions come from the alpine-secdb OSV zip
 # ($ALPINE_SECDB_ZIP to override).
 (cd "$root" && python3 "$here/apk.py")
+
+# RubyGems: Gem::Version from Debian's ruby (Ruby 3.1, RubyGems 3.3). Real versions come from the
+# RubySec OSV zip ($RUBYSEC_ZIP to override).
+if ! command -v ruby >/dev/null; then
+    apt-get install -y ruby >/dev/null
+fi
+(cd "$root" && ruby "$here/rubygems.rb")

@@ -249,11 +249,11 @@ pub mod rows {
         normalize: verbatim,
         purl_name: maven_name,
     };
-    /// Ruby gems; matching comes with its version scheme.
+    /// Ruby gems, `Gem::Version` ordering.
     pub static RUBYGEMS: EcosystemRow = EcosystemRow {
         osv: "RubyGems",
         purl_type: "gem",
-        scheme: None,
+        scheme: Some(&palisade_version::RUBYGEMS),
         class: Class::LangPkgs,
         matching: Matching::Package,
         per_release: false,
@@ -544,6 +544,10 @@ mod tests {
         assert!(Ecosystem::DEBIAN.scheme().is_some());
         assert!(Ecosystem::of(&rows::ALPINE).scheme().is_some());
         assert!(Ecosystem::of(&rows::MAVEN).scheme().is_none());
+        assert_eq!(
+            Ecosystem::of(&rows::RUBYGEMS).scheme().map(|s| s.name()),
+            Some("rubygems")
+        );
         assert_eq!(Ecosystem::PYPI.class(), Class::LangPkgs);
         assert_eq!(Ecosystem::DEBIAN.class().as_str(), "os-pkgs");
     }

@@ -207,7 +207,14 @@ type_row!(
     "gemspec",
     Some(Ecosystem::of(&rows::RUBYGEMS)),
     Target::Aggregate("Ruby"),
-    "Installed Ruby gems."
+    "Installed Ruby gems (`specifications/*.gemspec`)."
+);
+type_row!(
+    BUNDLER,
+    "bundler",
+    Some(Ecosystem::of(&rows::RUBYGEMS)),
+    Target::File,
+    "Bundler's `Gemfile.lock`."
 );
 
 /// Every package type.
@@ -229,6 +236,7 @@ pub static ALL_TYPES: &[&PackageTypeRow] = &[
     &RUSTBINARY,
     &JAR,
     &GEMSPEC,
+    &BUNDLER,
 ];
 
 /// A handle on one package type: copied freely, compared and serialised by name.

@@ -320,6 +320,58 @@ mod tests {
     }
 
     #[test]
+    fn gem_specifications_owned_by_os_packages_are_not_language_packages() {
+        // Debian's libruby3.1 installs the default gems' specifications; `gem install` in the
+        // image adds one of its own.
+        let default = "usr/lib/ruby/gems/3.1.0/specifications/default/json-2.6.1.gemspec";
+        let integration = "usr/share/rubygems-integration/all/specifications/rake-13.0.6.gemspec";
+        let local = "usr/local/bundle/specifications/json-2.7.1.gemspec";
+        let spec = |name: &str, version: &str| {
+            format!(
+                "Gem::Specification.new do |s|\n  s.name = \"{name}\".freeze\n  s.version = \"{version}\"\nend\n"
+            )
+        };
+        let mut l = LayerChanges::new();
+        l.add_file(
+            "var/lib/dpkg/status".into(),
+            b"Package: libruby3.1\nStatus: install ok installed\nVersion: 3.1.2-7\n\nPackage: rake\nStatus: install ok installed\nVersion: 13.0.6-3\n\n"
+                .to_vec(),
+        );
+        summarise(&mut l, default, spec("json", "2.6.1").as_bytes());
+        summarise(&mut l, integration, spec("rake", "13.0.6").as_bytes());
+        summarise(&mut l, local, spec("json", "2.7.1").as_bytes());
+        summarise(
+            &mut l,
+            "var/lib/dpkg/info/libruby3.1:amd64.list",
+            format!("/.\n/usr/lib/ruby/3.1.0/json.rb\n/{default}\n").as_bytes(),
+        );
+        summarise(
+            &mut l,
+            "var/lib/dpkg/info/rake.list",
+            format!("/.\n/{integration}\n").as_bytes(),
+        );
+        let mut tree = FileTree::new();
+        tree.apply(l);
+        let inv = analyze(&tree).expect("analyzes");
+        let lang: Vec<(&str, &str, &str)> = inv
+            .packages
+            .iter()
+            .filter(|p| p.kind.class() == Class::LangPkgs)
+            .map(|p| (p.name.as_str(), p.version.as_str(), p.path.as_str()))
+            .collect();
+        assert_eq!(lang, [("json", "2.7.1", local)]);
+        assert_eq!(inv.packages.len(), 3, "{:?}", inv.packages);
+
+        // Without the file lists, every specification is a gem.
+        let mut l2 = LayerChanges::new();
+        l2.add_whiteout("var/lib/dpkg/info".into());
+        tree.apply(l2);
+        let inv = analyze(&tree).expect("analyzes");
+        let gems = inv.packages.iter().filter(|p| p.kind.name() == "gemspec");
+        assert_eq!(gems.count(), 3);
+    }
+
+    #[test]
     fn os_packages_take_the_detected_os_and_its_format_only() {
         let apk_db = b"P:glibc\nV:2.38-r1\nA:x86_64\no:glibc\nF:usr/lib/python3.12/site-packages/six-1.16.0.dist-info\nR:METADATA\n\n";
         let mut l = LayerChanges::new();

@@ -1,5 +1,6 @@
 //! Matching a hand-built inventory against a small database built in a temp dir.
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use palisade_advisory::{Database, Severity, build};
@@ -497,4 +498,118 @@ fn errata_become_one_finding_per_cve_with_module_streams_apart() {
         ]
     );
     assert!(found.iter().all(|f| f.severity == Severity::High));
+}
+
+/// RubyGems matching goes through the ecosystem table's `Gem::Version` scheme: prereleases sort
+/// before their release (`3.0.0.beta1 < 3.0.0`, `3.0.9.1.rc1 < 3.0.9.1`), so a range that opens
+/// at a prerelease, or is fixed by a release, decides prereleases as Ruby would. Installed gems
+/// and `Gemfile.lock` entries are matched alike, and need no detected OS.
+#[test]
+fn gems_match_rubygems_ranges_with_prerelease_boundaries() {
+    use serde_json::json;
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let osv = tmp.path().join("osv");
+    std::fs::create_dir_all(&osv).expect("mkdir");
+    write(
+        &osv,
+        "rack.json",
+        &rec(
+            "GHSA-rack-0001",
+            "RubyGems",
+            "rack",
+            json!([
+                {"introduced": "0"}, {"fixed": "2.2.8.1"},
+                {"introduced": "3.0.0.beta1"}, {"fixed": "3.0.9.1"}
+            ]),
+        ),
+    );
+    // Fixed by a prerelease: the release candidate and everything after it are safe.
+    write(
+        &osv,
+        "nokogiri.json",
+        &rec(
+            "GHSA-noko-0001",
+            "RubyGems",
+            "nokogiri",
+            json!([{"introduced": "0"}, {"fixed": "1.14.0.rc1"}]),
+        ),
+    );
+    let db_path = tmp.path().join("t.db");
+    build(&[osv], &db_path, &mut |_| {}).expect("build");
+    let db = Database::open(&db_path).expect("open");
+    let gem = |name: &str, version: &str, lockfile: bool| {
+        let (row, path) = if lockfile {
+            (
+                &palisade_ecosystem::types::BUNDLER,
+                "app/Gemfile.lock".to_string(),
+            )
+        } else {
+            (
+                &palisade_ecosystem::types::GEMSPEC,
+                format!("usr/local/bundle/specifications/{name}-{version}.gemspec"),
+            )
+        };
+        Package::lang(PackageType::of(row), name, version, &path)
+    };
+    let affected = [
+        ("rack", "2.2.8"),
+        ("rack", "2.2.8.1.rc1"),
+        ("rack", "3.0.0.beta1"),
+        ("rack", "3.0.0"),
+        ("rack", "3.0.9.1.rc1"),
+        ("nokogiri", "1.13.10"),
+        ("nokogiri", "1.14.0.beta1"),
+    ];
+    let safe = [
+        ("rack", "2.2.8.1"),
+        ("rack", "2.2.9"),
+        ("rack", "3.0.0.alpha"),
+        ("rack", "3.0.9.1"),
+        ("rack", "3.1.0"),
+        ("nokogiri", "1.14.0.rc1"),
+        ("nokogiri", "1.14.0"),
+    ];
+    let mut packages = Vec::new();
+    for (i, (n, v)) in affected.iter().chain(&safe).enumerate() {
+        packages.push(gem(n, v, i % 2 == 0));
+    }
+    // No OS: language packages are matched all the same.
+    let inv = Inventory {
+        warnings: Vec::new(),
+        os: None,
+        packages,
+    };
+    let found = match_inventory(&db, &inv).expect("match");
+    let mut hits: Vec<(&str, &str, &str, Option<&str>)> = found
+        .iter()
+        .map(|f| {
+            (
+                f.package_name.as_str(),
+                f.installed_version.as_str(),
+                f.vulnerability_id.as_str(),
+                f.fixed_version.as_deref(),
+            )
+        })
+        .collect();
+    hits.sort();
+    let mut want: Vec<(&str, &str, &str, Option<&str>)> = affected
+        .iter()
+        .map(|&(n, v)| {
+            if n == "rack" {
+                let fix = if v.starts_with('2') {
+                    "2.2.8.1"
+                } else {
+                    "3.0.9.1"
+                };
+                (n, v, "GHSA-rack-0001", Some(fix))
+            } else {
+                (n, v, "GHSA-noko-0001", Some("1.14.0.rc1"))
+            }
+        })
+        .collect();
+    want.sort();
+    assert_eq!(hits, want);
+    assert!(found.iter().all(|f| f.ecosystem.osv_name() == "RubyGems"));
+    let kinds: BTreeSet<&str> = found.iter().map(|f| f.kind.name()).collect();
+    assert_eq!(kinds, BTreeSet::from(["bundler", "gemspec"]));
 }

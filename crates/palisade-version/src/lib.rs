@@ -1,5 +1,5 @@
 //! Version schemes: one trait, one implementation per ordering (dpkg, PEP 440, SemVer, Go, rpm,
-//! apk).
+//! apk, RubyGems).
 //!
 //! Matching a package against an advisory boils down to "is the installed version before the
 //! fixed one?", and every ecosystem answers that differently. This crate keeps each answer in
@@ -13,12 +13,14 @@ pub mod apk;
 pub mod deb;
 pub mod pep440;
 pub mod rpm;
+pub mod rubygems;
 pub mod semver;
 
 pub use apk::{Apk, ApkVersion};
 pub use deb::{Deb, DebVersion};
 pub use pep440::{Pep440, Pep440Version};
 pub use rpm::{Rpm, RpmVersion};
+pub use rubygems::{GemVersion, RubyGems};
 // `self::` because the crate's tests also see the external `semver` crate (the Cargo oracle).
 pub use self::semver::{GoVersion, Semver, SemverVersion, go_toolchain_semver};
 
@@ -102,6 +104,9 @@ pub static RPM: Rpm = Rpm;
 
 /// The shared instance of the Alpine scheme (apk-tools' ordering: Alpine, Wolfi, Chainguard).
 pub static APK: Apk = Apk;
+
+/// The shared instance of the RubyGems scheme (`Gem::Version` ordering).
+pub static RUBYGEMS: RubyGems = RubyGems;
 
 #[cfg(test)]
 mod tests {

@@ -9,6 +9,7 @@ pub mod binaries;
 pub mod golang;
 pub mod node;
 pub mod python;
+pub mod ruby;
 pub mod rust;
 
 /// Every streaming analyzer a scan runs, in a fixed order.
@@ -18,6 +19,8 @@ pub static ANALYZERS: &[&dyn FileAnalyzer] = &[
     &python::LOCKFILES,
     &node::INSTALLED,
     &node::LOCKFILES,
+    &ruby::GEMSPEC,
+    &ruby::GEMFILE_LOCK,
     &rust::CARGO_LOCK,
     // Go and Rust binaries, read once for both (`golang::BINARY` and `rust::BINARY` are the
     // same scanners one ecosystem at a time).
