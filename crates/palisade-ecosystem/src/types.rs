@@ -209,6 +209,20 @@ type_row!(
     Target::Aggregate("Ruby"),
     "Installed Ruby gems."
 );
+type_row!(
+    DOTNET_CORE,
+    "dotnet-core",
+    Some(Ecosystem::of(&rows::NUGET)),
+    Target::File,
+    "The .NET runtime's dependency manifest of an application (`*.deps.json`)."
+);
+type_row!(
+    NUGET,
+    "nuget",
+    Some(Ecosystem::of(&rows::NUGET)),
+    Target::File,
+    "NuGet's `packages.lock.json` and `packages.config`."
+);
 
 /// Every package type.
 pub static ALL_TYPES: &[&PackageTypeRow] = &[
@@ -229,6 +243,8 @@ pub static ALL_TYPES: &[&PackageTypeRow] = &[
     &RUSTBINARY,
     &JAR,
     &GEMSPEC,
+    &DOTNET_CORE,
+    &NUGET,
 ];
 
 /// A handle on one package type: copied freely, compared and serialised by name.
