@@ -66,8 +66,8 @@ pub static DEPS_JSON: DepsJson = DepsJson;
 /// `packages.lock.json` and `packages.config`.
 pub static NUGET: NuGetFiles = NuGetFiles;
 
-/// Largest `*.deps.json` read. The manifests of large applications are a few hundred KiB (the
-/// shared framework's own about 100 KiB).
+/// Largest `*.deps.json` read. One entry per library plus its assets: even applications with
+/// hundreds of packages stay well under a few MiB.
 const MAX_DEPS_JSON: u64 = 32 << 20;
 /// Largest `packages.lock.json` read: a project with thousands of packages over several
 /// frameworks stays in the low MiB.
@@ -157,7 +157,8 @@ fn file_name(path: &str) -> &str {
     path.rfind('/').map_or(path, |i| &path[i + 1..])
 }
 
-/// The bytes after a UTF-8 byte order mark, which Visual Studio writes and JSON parsers reject.
+/// The bytes after a UTF-8 byte order mark, which Windows tools often write and JSON parsers
+/// reject.
 fn strip_bom(data: &[u8]) -> &[u8] {
     data.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(data)
 }

@@ -229,9 +229,10 @@ mod tests {
         assert!(pairs(r#"{"libraries": null, "targets": null}"#).is_empty());
     }
 
-    /// The manifest of the shared framework itself (`shared/Microsoft.NETCore.App/8.0.8/
-    /// Microsoft.NETCore.App.deps.json` in every runtime image) names the runtime package, which
-    /// is how a vulnerable .NET runtime is found.
+    /// A manifest in the shape of the shared framework's own (`shared/Microsoft.NETCore.App/
+    /// 8.0.8/Microsoft.NETCore.App.deps.json` in runtime images), which names the runtime
+    /// package: that is how a vulnerable .NET runtime is found. (Written from memory of that
+    /// file's shape; no .NET image was at hand to copy one from.)
     #[test]
     fn shared_framework_manifest_names_the_runtime() {
         let json = r#"{
