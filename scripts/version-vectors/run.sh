@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Regenerates crates/palisade-version/tests/vectors/*.tsv with each ecosystem's own tool:
 # Python's packaging (PEP 440), node-semver from npm (SemVer), golang.org/x/mod/semver (Go),
-# rpm's Python bindings (rpm) and Ruby's Gem::Version (RubyGems); apk has no tool here, so apk.py
-# checks a small spec implementation against apk-tools' own vectors and judges the rest. Tools are
-# installed under .work/ (git-ignored); Go's package, python3-rpm and ruby come from Debian.
+# rpm's Python bindings (rpm), Ruby's Gem::Version (RubyGems) and NuGet.Versioning inside NuGet.exe
+# (from the npm package nuget-exe) under Debian's Mono; apk has no tool here, so apk.py checks a
+# small spec implementation against apk-tools' own vectors and judges the rest. Tools are
+# installed under .work/ (git-ignored); Go's package, python3-rpm, ruby and mono come from Debian.
 # Usage, from anywhere: scripts/version-vectors/run.sh
 set -euo pipefail
 
@@ -52,3 +53,17 @@ if ! command -v ruby >/dev/null; then
     apt-get install -y ruby >/dev/null
 fi
 (cd "$root" && ruby "$here/rubygems.rb")
+# NuGet: NuGet.Versioning as merged into NuGet.exe 5.8.0, which the npm package nuget-exe ships
+# (npm checks the tarball's integrity), compiled against and run with Debian's Mono. The file
+# must be called NuGet.exe: that is the assembly's name, which Mono resolves the reference by.
+if ! command -v mcs >/dev/null || ! command -v mono >/dev/null; then
+    apt-get install -y mono-runtime mono-mcs >/dev/null
+fi
+nuget_dir="$work/vv-nuget"
+if [ ! -f "$nuget_dir/NuGet.exe" ]; then
+    mkdir -p "$nuget_dir"
+    (cd "$nuget_dir" && npm pack --silent nuget-exe@5.8.0 >/dev/null && tar xzf nuget-exe-5.8.0.tgz \
+        && cp package/nuget-5.8.0.exe NuGet.exe)
+fi
+mcs -nologo -r:"$nuget_dir/NuGet.exe" -out:"$nuget_dir/vectors.exe" "$here/nuget/Vectors.cs"
+LC_ALL=C mono "$nuget_dir/vectors.exe" "$root"

@@ -271,11 +271,11 @@ pub mod rows {
         normalize: lowercase,
         purl_name: last_slash,
     };
-    /// .NET packages (NuGet); ids are case-insensitive.
+    /// .NET packages (NuGet), NuGet.Versioning's ordering; ids are case-insensitive.
     pub static NUGET: EcosystemRow = EcosystemRow {
         osv: "NuGet",
         purl_type: "nuget",
-        scheme: None,
+        scheme: Some(&palisade_version::NUGET),
         class: Class::LangPkgs,
         matching: Matching::Package,
         per_release: false,
@@ -547,6 +547,14 @@ mod tests {
         assert_eq!(
             Ecosystem::of(&rows::RUBYGEMS).scheme().map(|s| s.name()),
             Some("rubygems")
+        );
+        assert_eq!(
+            Ecosystem::of(&rows::NUGET).scheme().map(|s| s.name()),
+            Some("nuget")
+        );
+        assert_eq!(
+            Ecosystem::of(&rows::NUGET).normalize_name("Newtonsoft.Json"),
+            "newtonsoft.json"
         );
         assert_eq!(Ecosystem::PYPI.class(), Class::LangPkgs);
         assert_eq!(Ecosystem::DEBIAN.class().as_str(), "os-pkgs");

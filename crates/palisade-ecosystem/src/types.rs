@@ -216,6 +216,20 @@ type_row!(
     Target::File,
     "Bundler's `Gemfile.lock`."
 );
+type_row!(
+    DOTNET_CORE,
+    "dotnet-core",
+    Some(Ecosystem::of(&rows::NUGET)),
+    Target::File,
+    "The .NET runtime's dependency manifest of an application (`*.deps.json`)."
+);
+type_row!(
+    NUGET,
+    "nuget",
+    Some(Ecosystem::of(&rows::NUGET)),
+    Target::File,
+    "NuGet's `packages.lock.json` and `packages.config`."
+);
 
 /// Every package type.
 pub static ALL_TYPES: &[&PackageTypeRow] = &[
@@ -237,6 +251,8 @@ pub static ALL_TYPES: &[&PackageTypeRow] = &[
     &JAR,
     &GEMSPEC,
     &BUNDLER,
+    &DOTNET_CORE,
+    &NUGET,
 ];
 
 /// A handle on one package type: copied freely, compared and serialised by name.

@@ -613,3 +613,130 @@ fn gems_match_rubygems_ranges_with_prerelease_boundaries() {
     let kinds: BTreeSet<&str> = found.iter().map(|f| f.kind.name()).collect();
     assert_eq!(kinds, BTreeSet::from(["bundler", "gemspec"]));
 }
+
+fn nuget(name: &str, version: &str, path: &str) -> Package {
+    Package::lang(
+        PackageType::of(&palisade_ecosystem::types::DOTNET_CORE),
+        name,
+        version,
+        path,
+    )
+}
+
+/// NuGet records are matched through the generic matcher with NuGet's ordering: four-part
+/// versions (`4.5.0.1`), missing parts as zeros (`4.5.1.0` is the fix `4.5.1`), labels
+/// ignoring case, and ids ignoring case on both sides.
+#[test]
+fn nuget_four_part_versions_and_case_insensitive_ids() {
+    use serde_json::json;
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let osv = tmp.path().join("osv");
+    std::fs::create_dir_all(&osv).expect("mkdir");
+    let mut two_ranges = rec(
+        "GHSA-NUGET-1",
+        "NuGet",
+        "System.Text.Encodings.Web",
+        json!([{"introduced": "0"}, {"fixed": "4.5.1"}]),
+    );
+    two_ranges["affected"][0]["ranges"]
+        .as_array_mut()
+        .expect("array")
+        .push(
+            json!({"type": "ECOSYSTEM", "events": [{"introduced": "5.0.0"}, {"fixed": "5.0.1"}]}),
+        );
+    write(&osv, "a.json", &with_cvss(two_ranges, HIGH_V3));
+    write(
+        &osv,
+        "b.json",
+        &rec(
+            "GHSA-NUGET-2",
+            "NuGet",
+            "MICROSOFT.NETCORE.APP.RUNTIME.LINUX-X64",
+            json!([{"introduced": "8.0.0-preview.1"}, {"fixed": "8.0.0-RC.2"}]),
+        ),
+    );
+    let mut listed = rec(
+        "GHSA-NUGET-3",
+        "NuGet",
+        "Newtonsoft.Json",
+        json!([{"introduced": "0"}, {"fixed": "1.0"}]),
+    );
+    listed["affected"][0]["versions"] = json!(["12.0.3"]);
+    write(&osv, "c.json", &listed);
+    let db_path = tmp.path().join("t.db");
+    build(&[osv], &db_path, &mut |_| {}).expect("build");
+    let db = Database::open(&db_path).expect("open");
+
+    let path = "app/App.deps.json";
+    let cases = [
+        // (name, installed, expected findings, expected fix)
+        (
+            "System.Text.Encodings.Web",
+            "4.5.0.1",
+            vec!["GHSA-NUGET-1"],
+            Some("4.5.1"),
+        ),
+        (
+            "system.text.encodings.web",
+            "4.5.0.9999",
+            vec!["GHSA-NUGET-1"],
+            Some("4.5.1"),
+        ),
+        ("System.Text.Encodings.Web", "4.5.1.0", vec![], None),
+        ("System.Text.Encodings.Web", "4.5.1.1", vec![], None),
+        ("System.Text.Encodings.Web", "4.05.1", vec![], None),
+        (
+            "System.Text.Encodings.Web",
+            "5.0.0.1",
+            vec!["GHSA-NUGET-1"],
+            Some("5.0.1"),
+        ),
+        (
+            "System.Text.Encodings.Web",
+            "5.0.1-beta",
+            vec!["GHSA-NUGET-1"],
+            Some("5.0.1"),
+        ),
+        ("System.Text.Encodings.Web", "5.0.1.0", vec![], None),
+        (
+            "Microsoft.NETCore.App.Runtime.linux-x64",
+            "8.0.0-rc.1.23419.4",
+            vec!["GHSA-NUGET-2"],
+            Some("8.0.0-RC.2"),
+        ),
+        (
+            "Microsoft.NETCore.App.Runtime.linux-x64",
+            "8.0.0-rc.2",
+            vec![],
+            None,
+        ),
+        (
+            "Microsoft.NETCore.App.Runtime.linux-x64",
+            "8.0.0",
+            vec![],
+            None,
+        ),
+        (
+            "Microsoft.NETCore.App.Runtime.linux-x64",
+            "7.0.20.0",
+            vec![],
+            None,
+        ),
+        // An exact version list compares under the scheme: 12.0.3.0 is 12.0.3.
+        ("Newtonsoft.Json", "12.0.3.0", vec!["GHSA-NUGET-3"], None),
+        ("Newtonsoft.Json", "12.0.3.1", vec![], None),
+    ];
+    for (name, version, want, fix) in cases {
+        let inv = Inventory {
+            warnings: Vec::new(),
+            os: None,
+            packages: vec![nuget(name, version, path)],
+        };
+        let found = match_inventory(&db, &inv).expect("match");
+        assert_eq!(ids(&found, name), want, "{name} {version}");
+        if let Some(f) = found.first() {
+            assert_eq!(f.fixed_version.as_deref(), fix, "{name} {version}");
+            assert_eq!(f.installed_version, version);
+        }
+    }
+}

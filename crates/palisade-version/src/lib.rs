@@ -1,5 +1,5 @@
 //! Version schemes: one trait, one implementation per ordering (dpkg, PEP 440, SemVer, Go, rpm,
-//! apk, RubyGems).
+//! apk, RubyGems, NuGet).
 //!
 //! Matching a package against an advisory boils down to "is the installed version before the
 //! fixed one?", and every ecosystem answers that differently. This crate keeps each answer in
@@ -11,6 +11,7 @@ use std::cmp::Ordering;
 
 pub mod apk;
 pub mod deb;
+pub mod nuget;
 pub mod pep440;
 pub mod rpm;
 pub mod rubygems;
@@ -18,6 +19,7 @@ pub mod semver;
 
 pub use apk::{Apk, ApkVersion};
 pub use deb::{Deb, DebVersion};
+pub use nuget::{NuGet, NuGetVersion};
 pub use pep440::{Pep440, Pep440Version};
 pub use rpm::{Rpm, RpmVersion};
 pub use rubygems::{GemVersion, RubyGems};
@@ -107,6 +109,10 @@ pub static APK: Apk = Apk;
 
 /// The shared instance of the RubyGems scheme (`Gem::Version` ordering).
 pub static RUBYGEMS: RubyGems = RubyGems;
+
+/// The shared instance of the NuGet scheme (`NuGet.Versioning`'s ordering: up to four numbers,
+/// case-insensitive SemVer 2.0 pre-release labels).
+pub static NUGET: NuGet = NuGet;
 
 #[cfg(test)]
 mod tests {

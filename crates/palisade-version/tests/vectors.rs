@@ -2,7 +2,8 @@
 //!
 //! The TSV files under `tests/vectors/` are written by the generators in
 //! `scripts/version-vectors/` (Python's `packaging`, node-semver through npm, Go's
-//! `golang.org/x/mod/semver`, rpm's `rpm.labelCompare`, Ruby's `Gem::Version`), or for apk, which has no tool on this
+//! `golang.org/x/mod/semver`, rpm's `rpm.labelCompare`, Ruby's `Gem::Version`, NuGet.Versioning
+//! from NuGet.exe under Mono), or for apk, which has no tool on this
 //! system, from apk-tools' own test vectors plus a small independent spec implementation checked
 //! against them; nothing in them is typed by hand. Pair files hold
 //! `A<TAB>B<TAB>verdict` lines, `*-invalid.tsv` files hold one string the tool rejects per line.
@@ -11,7 +12,7 @@
 
 use std::cmp::Ordering;
 
-use palisade_version::{APK, GO, PEP440, RPM, RUBYGEMS, SEMVER, VersionScheme};
+use palisade_version::{APK, GO, NUGET, PEP440, RPM, RUBYGEMS, SEMVER, VersionScheme};
 
 /// Decodes one escaped field; panics on malformed escapes, which would be a generator bug.
 fn unescape(field: &str, line: usize) -> String {
@@ -177,6 +178,18 @@ fn rubygems_matches_gem_version() {
         &RUBYGEMS,
         "rubygems-invalid.tsv",
         include_str!("vectors/rubygems-invalid.tsv"),
+    );
+    assert!(invalid >= 200, "only {invalid} invalid strings");
+}
+
+#[test]
+fn nuget_matches_nuget_versioning() {
+    let pairs = check_pairs(&NUGET, "nuget.tsv", include_str!("vectors/nuget.tsv"));
+    assert!(pairs >= 800, "only {pairs} pairs");
+    let invalid = check_invalid(
+        &NUGET,
+        "nuget-invalid.tsv",
+        include_str!("vectors/nuget-invalid.tsv"),
     );
     assert!(invalid >= 200, "only {invalid} invalid strings");
 }

@@ -6,6 +6,7 @@
 use crate::FileAnalyzer;
 
 pub mod binaries;
+pub mod dotnet;
 pub mod golang;
 pub mod node;
 pub mod python;
@@ -22,6 +23,8 @@ pub static ANALYZERS: &[&dyn FileAnalyzer] = &[
     &ruby::GEMSPEC,
     &ruby::GEMFILE_LOCK,
     &rust::CARGO_LOCK,
+    &dotnet::DEPS_JSON,
+    &dotnet::NUGET,
     // Go and Rust binaries, read once for both (`golang::BINARY` and `rust::BINARY` are the
     // same scanners one ecosystem at a time).
     &binaries::BINARIES,
