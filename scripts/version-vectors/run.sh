@@ -4,6 +4,7 @@
 # rpm's Python bindings (rpm); apk has no tool here, so apk.py checks a small spec
 # implementation against apk-tools' own vectors and judges the rest. Tools are installed under .work/ (git-ignored); Go's package and
 # python3-rpm come from Debian.
+# Maven's ComparableVersion (maven.sh) comes from Debian's libmaven3-core-java.
 # Usage, from anywhere: scripts/version-vectors/run.sh
 set -euo pipefail
 
@@ -45,3 +46,8 @@ fi
 # against them first; plain Python. Real versions come from the alpine-secdb OSV zip
 # ($ALPINE_SECDB_ZIP to override).
 (cd "$root" && python3 "$here/apk.py")
+
+# Maven: ComparableVersion from Debian's libmaven3-core-java, driven by MavenVectors.java
+# (compiled into .work/vv-maven/). Real versions come from the Maven OSV zip ($MAVEN_GHSA_ZIP
+# to override).
+"$here/maven.sh"

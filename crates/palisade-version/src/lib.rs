@@ -1,5 +1,5 @@
 //! Version schemes: one trait, one implementation per ordering (dpkg, PEP 440, SemVer, Go, rpm,
-//! apk).
+//! apk, Maven).
 //!
 //! Matching a package against an advisory boils down to "is the installed version before the
 //! fixed one?", and every ecosystem answers that differently. This crate keeps each answer in
@@ -11,12 +11,14 @@ use std::cmp::Ordering;
 
 pub mod apk;
 pub mod deb;
+pub mod maven;
 pub mod pep440;
 pub mod rpm;
 pub mod semver;
 
 pub use apk::{Apk, ApkVersion};
 pub use deb::{Deb, DebVersion};
+pub use maven::{Maven, MavenVersion};
 pub use pep440::{Pep440, Pep440Version};
 pub use rpm::{Rpm, RpmVersion};
 // `self::` because the crate's tests also see the external `semver` crate (the Cargo oracle).
@@ -102,6 +104,10 @@ pub static RPM: Rpm = Rpm;
 
 /// The shared instance of the Alpine scheme (apk-tools' ordering: Alpine, Wolfi, Chainguard).
 pub static APK: Apk = Apk;
+
+/// The shared instance of the Maven scheme (`ComparableVersion` ordering, made total: Java
+/// artifacts and OSV `Maven` records).
+pub static MAVEN: Maven = Maven;
 
 #[cfg(test)]
 mod tests {
