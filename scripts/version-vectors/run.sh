@@ -5,6 +5,7 @@
 # (from the npm package nuget-exe) under Debian's Mono; apk has no tool here, so apk.py checks a
 # small spec implementation against apk-tools' own vectors and judges the rest. Tools are
 # installed under .work/ (git-ignored); Go's package, python3-rpm, ruby and mono come from Debian.
+# Maven's ComparableVersion (maven.sh) comes from Debian's libmaven3-core-java.
 # Usage, from anywhere: scripts/version-vectors/run.sh
 set -euo pipefail
 
@@ -67,3 +68,7 @@ if [ ! -f "$nuget_dir/NuGet.exe" ]; then
 fi
 mcs -nologo -r:"$nuget_dir/NuGet.exe" -out:"$nuget_dir/vectors.exe" "$here/nuget/Vectors.cs"
 LC_ALL=C mono "$nuget_dir/vectors.exe" "$root"
+# Maven: ComparableVersion from Debian's libmaven3-core-java, driven by MavenVectors.java
+# (compiled into .work/vv-maven/). Real versions come from the Maven OSV zip ($MAVEN_GHSA_ZIP
+# to override).
+"$here/maven.sh"

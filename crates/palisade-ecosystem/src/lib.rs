@@ -238,11 +238,11 @@ pub mod rows {
         normalize: verbatim,
         purl_name: no_namespace,
     };
-    /// Java (Maven) artifacts, named `group:artifact`; matching comes with its version scheme.
+    /// Java (Maven) artifacts, named `group:artifact`.
     pub static MAVEN: EcosystemRow = EcosystemRow {
         osv: "Maven",
         purl_type: "maven",
-        scheme: None,
+        scheme: Some(&palisade_version::MAVEN),
         class: Class::LangPkgs,
         matching: Matching::Package,
         per_release: false,
@@ -543,7 +543,10 @@ mod tests {
     fn only_implemented_schemes_match() {
         assert!(Ecosystem::DEBIAN.scheme().is_some());
         assert!(Ecosystem::of(&rows::ALPINE).scheme().is_some());
-        assert!(Ecosystem::of(&rows::MAVEN).scheme().is_none());
+        assert_eq!(
+            Ecosystem::of(&rows::MAVEN).scheme().map(|s| s.name()),
+            Some("maven")
+        );
         assert_eq!(
             Ecosystem::of(&rows::RUBYGEMS).scheme().map(|s| s.name()),
             Some("rubygems")

@@ -1,5 +1,5 @@
 //! Version schemes: one trait, one implementation per ordering (dpkg, PEP 440, SemVer, Go, rpm,
-//! apk, RubyGems, NuGet).
+//! apk, RubyGems, NuGet, Maven).
 //!
 //! Matching a package against an advisory boils down to "is the installed version before the
 //! fixed one?", and every ecosystem answers that differently. This crate keeps each answer in
@@ -11,6 +11,7 @@ use std::cmp::Ordering;
 
 pub mod apk;
 pub mod deb;
+pub mod maven;
 pub mod nuget;
 pub mod pep440;
 pub mod rpm;
@@ -19,6 +20,7 @@ pub mod semver;
 
 pub use apk::{Apk, ApkVersion};
 pub use deb::{Deb, DebVersion};
+pub use maven::{Maven, MavenVersion};
 pub use nuget::{NuGet, NuGetVersion};
 pub use pep440::{Pep440, Pep440Version};
 pub use rpm::{Rpm, RpmVersion};
@@ -113,6 +115,10 @@ pub static RUBYGEMS: RubyGems = RubyGems;
 /// The shared instance of the NuGet scheme (`NuGet.Versioning`'s ordering: up to four numbers,
 /// case-insensitive SemVer 2.0 pre-release labels).
 pub static NUGET: NuGet = NuGet;
+
+/// The shared instance of the Maven scheme (`ComparableVersion` ordering, made total: Java
+/// artifacts and OSV `Maven` records).
+pub static MAVEN: Maven = Maven;
 
 #[cfg(test)]
 mod tests {

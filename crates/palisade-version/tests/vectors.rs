@@ -3,16 +3,18 @@
 //! The TSV files under `tests/vectors/` are written by the generators in
 //! `scripts/version-vectors/` (Python's `packaging`, node-semver through npm, Go's
 //! `golang.org/x/mod/semver`, rpm's `rpm.labelCompare`, Ruby's `Gem::Version`, NuGet.Versioning
-//! from NuGet.exe under Mono), or for apk, which has no tool on this
-//! system, from apk-tools' own test vectors plus a small independent spec implementation checked
-//! against them; nothing in them is typed by hand. Pair files hold
+//! from NuGet.exe under Mono, Maven's `ComparableVersion`), or for apk, which has no tool on this
+//! system, from apk-tools' own test vectors plus a small independent
+//! spec implementation checked against them; nothing in them is typed by hand. Pair files hold
 //! `A<TAB>B<TAB>verdict` lines, `*-invalid.tsv` files hold one string the tool rejects per line.
+//! `maven-inconsistent.tsv` holds triples on which Maven contradicts itself (see
+//! [`maven_agrees_on_two_of_three_where_maven_contradicts_itself`]).
 //! Fields are escaped so that whitespace survives editors: `\\`, `\t`, `\n`, `\r`, `\s` (a space)
 //! and `\u{HEX}`.
 
 use std::cmp::Ordering;
 
-use palisade_version::{APK, GO, NUGET, PEP440, RPM, RUBYGEMS, SEMVER, VersionScheme};
+use palisade_version::{APK, GO, MAVEN, NUGET, PEP440, RPM, RUBYGEMS, SEMVER, VersionScheme};
 
 /// Decodes one escaped field; panics on malformed escapes, which would be a generator bug.
 fn unescape(field: &str, line: usize) -> String {
@@ -50,6 +52,16 @@ fn data_lines(text: &str) -> impl Iterator<Item = (usize, &str)> {
         .filter(|(_, l)| !l.is_empty() && !l.starts_with('#'))
 }
 
+/// Reads a `<`, `=` or `>` verdict.
+fn parse_verdict(verdict: &str, file: &str, line: usize) -> Ordering {
+    match verdict {
+        "<" => Ordering::Less,
+        "=" => Ordering::Equal,
+        ">" => Ordering::Greater,
+        other => panic!("{file}:{line}: verdict {other:?}"),
+    }
+}
+
 /// Checks every pair in both directions and returns how many pairs there were.
 fn check_pairs(scheme: &dyn VersionScheme, file: &str, text: &str) -> usize {
     let mut failures = Vec::new();
@@ -60,12 +72,7 @@ fn check_pairs(scheme: &dyn VersionScheme, file: &str, text: &str) -> usize {
             panic!("{file}:{line}: expected 3 tab-separated fields, got {l:?}");
         };
         let (a, b) = (unescape(a, line), unescape(b, line));
-        let want = match verdict {
-            "<" => Ordering::Less,
-            "=" => Ordering::Equal,
-            ">" => Ordering::Greater,
-            other => panic!("{file}:{line}: verdict {other:?}"),
-        };
+        let want = parse_verdict(verdict, file, line);
         count += 1;
         let forward = scheme.compare(&a, &b);
         let backward = scheme.compare(&b, &a);
@@ -192,4 +199,47 @@ fn nuget_matches_nuget_versioning() {
         include_str!("vectors/nuget-invalid.tsv"),
     );
     assert!(invalid >= 200, "only {invalid} invalid strings");
+}
+
+#[test]
+fn maven_matches_comparable_version() {
+    let pairs = check_pairs(&MAVEN, "maven.tsv", include_str!("vectors/maven.tsv"));
+    assert!(pairs >= 30_000, "only {pairs} pairs");
+}
+
+/// Maven's `ComparableVersion` is not transitive, so no total order can agree with all of its
+/// verdicts; each line of `maven-inconsistent.tsv` is a triple whose three verdicts no ranking
+/// gives. The scheme must agree with two of the three (the most any total order can), and
+/// cannot agree with all three (which checks that the triple really is inconsistent).
+#[test]
+fn maven_agrees_on_two_of_three_where_maven_contradicts_itself() {
+    let file = "maven-inconsistent.tsv";
+    let mut failures = Vec::new();
+    let mut count = 0;
+    for (line, l) in data_lines(include_str!("vectors/maven-inconsistent.tsv")) {
+        let fields: Vec<&str> = l.split('\t').collect();
+        let [a, b, c, ab, bc, ac] = fields[..] else {
+            panic!("{file}:{line}: expected 6 tab-separated fields, got {l:?}");
+        };
+        let (a, b, c) = (unescape(a, line), unescape(b, line), unescape(c, line));
+        let edges = [(&a, &b, ab), (&b, &c, bc), (&a, &c, ac)];
+        count += 1;
+        let agreed = edges
+            .iter()
+            .filter(|(x, y, verdict)| MAVEN.compare(x, y) == Ok(parse_verdict(verdict, file, line)))
+            .count();
+        if agreed != 2 {
+            failures.push(format!(
+                "{file}:{line}: {a:?} {b:?} {c:?}: agrees with {agreed} of Maven's 3 verdicts \
+                 ({ab} {bc} {ac})"
+            ));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {count} triples:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    assert!(count >= 100, "only {count} triples");
 }
