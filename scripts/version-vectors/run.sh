@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Regenerates crates/palisade-version/tests/vectors/*.tsv with each ecosystem's own tool:
 # Python's packaging (PEP 440), node-semver from npm (SemVer), golang.org/x/mod/semver (Go) and
-# rpm's Python bindings (rpm); apk has no tool here, so apk.py checks a small spec
+# rpm's Python bindings (rpm), Composer's composer/semver run by PHP (Composer); apk has no tool here, so apk.py checks a small spec
 # implementation against apk-tools' own vectors and judges the rest. Tools are installed under .work/ (git-ignored); Go's package and
 # python3-rpm come from Debian.
 # Usage, from anywhere: scripts/version-vectors/run.sh
@@ -45,3 +45,9 @@ fi
 # against them first; plain Python. Real versions come from the alpine-secdb OSV zip
 # ($ALPINE_SECDB_ZIP to override).
 (cd "$root" && python3 "$here/apk.py")
+
+# Composer: composer/semver as Debian's composer package ships it, run by Debian's PHP.
+if [ ! -f /usr/share/php/Composer/Semver/VersionParser.php ] || ! command -v php >/dev/null; then
+    apt-get install -y php-cli composer >/dev/null
+fi
+php "$here/composer.php"
