@@ -209,6 +209,20 @@ type_row!(
     Target::Aggregate("Ruby"),
     "Installed Ruby gems."
 );
+type_row!(
+    COMPOSER,
+    "composer",
+    Some(Ecosystem::of(&rows::PACKAGIST)),
+    Target::File,
+    "`composer.lock` (its `packages`; `packages-dev` is left out, as Trivy does by default)."
+);
+type_row!(
+    COMPOSER_VENDOR,
+    "composer-vendor",
+    Some(Ecosystem::of(&rows::PACKAGIST)),
+    Target::File,
+    "Composer's record of what it installed, `vendor/composer/installed.json`."
+);
 
 /// Every package type.
 pub static ALL_TYPES: &[&PackageTypeRow] = &[
@@ -229,6 +243,8 @@ pub static ALL_TYPES: &[&PackageTypeRow] = &[
     &RUSTBINARY,
     &JAR,
     &GEMSPEC,
+    &COMPOSER,
+    &COMPOSER_VENDOR,
 ];
 
 /// A handle on one package type: copied freely, compared and serialised by name.

@@ -8,6 +8,7 @@ use crate::FileAnalyzer;
 pub mod binaries;
 pub mod golang;
 pub mod node;
+pub mod php;
 pub mod python;
 pub mod rust;
 
@@ -19,6 +20,8 @@ pub static ANALYZERS: &[&dyn FileAnalyzer] = &[
     &node::INSTALLED,
     &node::LOCKFILES,
     &rust::CARGO_LOCK,
+    &php::COMPOSER_LOCK,
+    &php::INSTALLED,
     // Go and Rust binaries, read once for both (`golang::BINARY` and `rust::BINARY` are the
     // same scanners one ecosystem at a time).
     &binaries::BINARIES,
