@@ -422,3 +422,54 @@ proptest! {
         prop_assert_eq!(pairs(&c), want);
     }
 }
+
+/// Both files of one install, through the scan's registry and the merged tree, as an image
+/// layer would bring them.
+#[test]
+fn an_image_with_both_files() {
+    use palisade_vfs::{EntryMeta, FileTree, Interest, LayerChanges};
+
+    let interest = crate::interest();
+    let mut layer = LayerChanges::new();
+    for (path, content) in [
+        (
+            "srv/app/composer.lock",
+            include_str!("testdata/composer.lock"),
+        ),
+        (
+            "srv/app/vendor/composer/installed.json",
+            include_str!("testdata/installed.json"),
+        ),
+        ("srv/app/vendor/acme/lib-a/composer.lock", "{ not json"),
+        ("srv/app/vendor/composer/broken/installed.json", "{}"),
+    ] {
+        let meta = EntryMeta {
+            path,
+            size: content.len() as u64,
+            executable: false,
+        };
+        if interest.wants_summary(&meta) {
+            let summary = interest
+                .summarize(&meta, &mut content.as_bytes())
+                .expect("io");
+            layer.add_summary(path.to_string(), summary);
+        }
+    }
+    let mut tree = FileTree::new();
+    tree.apply(layer);
+    let inv = crate::analyze(&tree).expect("analyzes");
+    let got: Vec<(&str, &str, &str)> = inv
+        .packages
+        .iter()
+        .map(|p| (p.kind.name(), p.name.as_str(), p.version.as_str()))
+        .collect();
+    let want: Vec<(&str, &str, &str)> = TRIVY_LOCK
+        .iter()
+        .map(|&(n, v)| ("composer", n, v))
+        .chain(TRIVY_INSTALLED.iter().map(|&(n, v)| ("composer-vendor", n, v)))
+        .collect();
+    assert_eq!(got, want);
+    // The lockfile under vendor/ is not read; the file outside a composer folder is not
+    // Composer's and says nothing.
+    assert!(inv.warnings.is_empty(), "{:?}", inv.warnings);
+}
