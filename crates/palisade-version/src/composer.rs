@@ -316,6 +316,11 @@ fn dated(v: &str) -> Option<String> {
         if n == 0 {
             break;
         }
+        // The year needs four digits, and a date has at most 8 runs (year and pairs, 6
+        // pairs, a tail): stop early rather than collect the runs of a hostile `1.1.1…`.
+        if (runs.is_empty() && n < 4) || runs.len() == 8 {
+            return None;
+        }
         runs.push(n);
         i += n;
         match (s.get(i), s.get(i + 1)) {

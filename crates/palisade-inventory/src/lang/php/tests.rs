@@ -466,7 +466,11 @@ fn an_image_with_both_files() {
     let want: Vec<(&str, &str, &str)> = TRIVY_LOCK
         .iter()
         .map(|&(n, v)| ("composer", n, v))
-        .chain(TRIVY_INSTALLED.iter().map(|&(n, v)| ("composer-vendor", n, v)))
+        .chain(
+            TRIVY_INSTALLED
+                .iter()
+                .map(|&(n, v)| ("composer-vendor", n, v)),
+        )
         .collect();
     assert_eq!(got, want);
     // The lockfile under vendor/ is not read; the file outside a composer folder is not
