@@ -5,7 +5,8 @@
 # (from the npm package nuget-exe) under Debian's Mono; apk has no tool here, so apk.py checks a
 # small spec implementation against apk-tools' own vectors and judges the rest. Tools are
 # installed under .work/ (git-ignored); Go's package, python3-rpm, ruby and mono come from Debian.
-# Maven's ComparableVersion (maven.sh) comes from Debian's libmaven3-core-java.
+# Maven's ComparableVersion (maven.sh) comes from Debian's libmaven3-core-java, Composer's
+# composer/semver (composer.php) from Debian's composer, run by Debian's php-cli.
 # Usage, from anywhere: scripts/version-vectors/run.sh
 set -euo pipefail
 
@@ -72,3 +73,8 @@ LC_ALL=C mono "$nuget_dir/vectors.exe" "$root"
 # (compiled into .work/vv-maven/). Real versions come from the Maven OSV zip ($MAVEN_GHSA_ZIP
 # to override).
 "$here/maven.sh"
+# Composer: composer/semver as Debian's composer package ships it, run by Debian's PHP.
+if [ ! -f /usr/share/php/Composer/Semver/VersionParser.php ] || ! command -v php >/dev/null; then
+    apt-get install -y php-cli composer >/dev/null
+fi
+php "$here/composer.php"

@@ -264,7 +264,7 @@ pub mod rows {
     pub static PACKAGIST: EcosystemRow = EcosystemRow {
         osv: "Packagist",
         purl_type: "composer",
-        scheme: None,
+        scheme: Some(&palisade_version::COMPOSER),
         class: Class::LangPkgs,
         matching: Matching::Package,
         per_release: false,
@@ -461,6 +461,7 @@ mod tests {
             ("npm", "npm"),
             ("Maven", "Maven"),
             ("RubyGems", "RubyGems"),
+            ("Packagist", "Packagist"),
         ] {
             assert_eq!(
                 Ecosystem::from_osv(s).map(|e| e.osv_name()),
@@ -559,6 +560,9 @@ mod tests {
             Ecosystem::of(&rows::NUGET).normalize_name("Newtonsoft.Json"),
             "newtonsoft.json"
         );
+        let packagist = Ecosystem::of(&rows::PACKAGIST);
+        assert_eq!(packagist.scheme().map(|s| s.name()), Some("composer"));
+        assert_eq!(packagist.normalize_name("Acme/Lib-A"), "acme/lib-a");
         assert_eq!(Ecosystem::PYPI.class(), Class::LangPkgs);
         assert_eq!(Ecosystem::DEBIAN.class().as_str(), "os-pkgs");
     }

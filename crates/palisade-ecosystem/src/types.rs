@@ -230,6 +230,20 @@ type_row!(
     Target::File,
     "NuGet's `packages.lock.json` and `packages.config`."
 );
+type_row!(
+    COMPOSER,
+    "composer",
+    Some(Ecosystem::of(&rows::PACKAGIST)),
+    Target::File,
+    "`composer.lock` (its `packages`; `packages-dev` is left out, as Trivy does by default)."
+);
+type_row!(
+    COMPOSER_VENDOR,
+    "composer-vendor",
+    Some(Ecosystem::of(&rows::PACKAGIST)),
+    Target::File,
+    "Composer's record of what it installed, `vendor/composer/installed.json`."
+);
 
 /// Every package type.
 pub static ALL_TYPES: &[&PackageTypeRow] = &[
@@ -253,6 +267,8 @@ pub static ALL_TYPES: &[&PackageTypeRow] = &[
     &BUNDLER,
     &DOTNET_CORE,
     &NUGET,
+    &COMPOSER,
+    &COMPOSER_VENDOR,
 ];
 
 /// A handle on one package type: copied freely, compared and serialised by name.

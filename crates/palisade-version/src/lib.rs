@@ -1,5 +1,5 @@
 //! Version schemes: one trait, one implementation per ordering (dpkg, PEP 440, SemVer, Go, rpm,
-//! apk, RubyGems, NuGet, Maven).
+//! apk, RubyGems, NuGet, Maven, Composer).
 //!
 //! Matching a package against an advisory boils down to "is the installed version before the
 //! fixed one?", and every ecosystem answers that differently. This crate keeps each answer in
@@ -10,6 +10,7 @@
 use std::cmp::Ordering;
 
 pub mod apk;
+pub mod composer;
 pub mod deb;
 pub mod maven;
 pub mod nuget;
@@ -19,6 +20,7 @@ pub mod rubygems;
 pub mod semver;
 
 pub use apk::{Apk, ApkVersion};
+pub use composer::{Composer, ComposerVersion};
 pub use deb::{Deb, DebVersion};
 pub use maven::{Maven, MavenVersion};
 pub use nuget::{NuGet, NuGetVersion};
@@ -46,6 +48,19 @@ pub enum VersionError {
         /// The offending input, shortened if very long.
         input: String,
         /// What is wrong with it, in words.
+        reason: String,
+    },
+    /// Both strings are valid, but the scheme gives them no order (Composer's `dev-` branches
+    /// are only equal to themselves).
+    #[error("{scheme} does not order {a:?} against {b:?}: {reason}")]
+    Incomparable {
+        /// Name of the scheme (for example `"composer"`).
+        scheme: &'static str,
+        /// The first version, shortened if very long.
+        a: String,
+        /// The second version, shortened if very long.
+        b: String,
+        /// Why not, in words.
         reason: String,
     },
 }
@@ -119,6 +134,10 @@ pub static NUGET: NuGet = NuGet;
 /// The shared instance of the Maven scheme (`ComparableVersion` ordering, made total: Java
 /// artifacts and OSV `Maven` records).
 pub static MAVEN: Maven = Maven;
+
+/// The shared instance of the Composer scheme (Packagist: `VersionParser::normalize`, then PHP's
+/// `version_compare`).
+pub static COMPOSER: Composer = Composer;
 
 #[cfg(test)]
 mod tests {

@@ -3,7 +3,8 @@
 //! The TSV files under `tests/vectors/` are written by the generators in
 //! `scripts/version-vectors/` (Python's `packaging`, node-semver through npm, Go's
 //! `golang.org/x/mod/semver`, rpm's `rpm.labelCompare`, Ruby's `Gem::Version`, NuGet.Versioning
-//! from NuGet.exe under Mono, Maven's `ComparableVersion`), or for apk, which has no tool on this
+//! from NuGet.exe under Mono, Maven's `ComparableVersion`, Composer's own `composer/semver` run by
+//! PHP), or for apk, which has no tool on this
 //! system, from apk-tools' own test vectors plus a small independent
 //! spec implementation checked against them; nothing in them is typed by hand. Pair files hold
 //! `A<TAB>B<TAB>verdict` lines, `*-invalid.tsv` files hold one string the tool rejects per line.
@@ -14,7 +15,9 @@
 
 use std::cmp::Ordering;
 
-use palisade_version::{APK, GO, MAVEN, NUGET, PEP440, RPM, RUBYGEMS, SEMVER, VersionScheme};
+use palisade_version::{
+    APK, COMPOSER, ComposerVersion, GO, MAVEN, NUGET, PEP440, RPM, RUBYGEMS, SEMVER, VersionScheme,
+};
 
 /// Decodes one escaped field; panics on malformed escapes, which would be a generator bug.
 fn unescape(field: &str, line: usize) -> String {
@@ -242,4 +245,101 @@ fn maven_agrees_on_two_of_three_where_maven_contradicts_itself() {
         failures.join("\n")
     );
     assert!(count >= 100, "only {count} triples");
+}
+
+/// Checks `input<TAB>normal form` lines against [`ComposerVersion::normalized`].
+fn check_composer_normalized(file: &str, text: &str) -> usize {
+    let mut failures = Vec::new();
+    let mut count = 0;
+    for (line, l) in data_lines(text) {
+        let Some((input, want)) = l.split_once('\t') else {
+            panic!("{file}:{line}: expected 2 tab-separated fields, got {l:?}");
+        };
+        let (input, want) = (unescape(input, line), unescape(want, line));
+        count += 1;
+        match ComposerVersion::parse(&input) {
+            Ok(v) if v.normalized() == want => {}
+            got => failures.push(format!(
+                "{file}:{line}: {input:?}: Composer normalizes to {want:?}, got {got:?}"
+            )),
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {count} normal forms disagree:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    count
+}
+
+/// Checks branch pairs: `=` must compare equal both ways, `!` (Composer gives no order) must be
+/// an error both ways although both sides are valid.
+fn check_composer_branches(file: &str, text: &str) -> (usize, usize) {
+    let mut failures = Vec::new();
+    let (mut equal, mut unordered) = (0, 0);
+    for (line, l) in data_lines(text) {
+        let fields: Vec<&str> = l.split('\t').collect();
+        let [a, b, verdict] = fields[..] else {
+            panic!("{file}:{line}: expected 3 tab-separated fields, got {l:?}");
+        };
+        let (a, b) = (unescape(a, line), unescape(b, line));
+        let (forward, backward) = (COMPOSER.compare(&a, &b), COMPOSER.compare(&b, &a));
+        let ok = match verdict {
+            "=" => {
+                equal += 1;
+                forward == Ok(Ordering::Equal) && backward == Ok(Ordering::Equal)
+            }
+            "!" => {
+                unordered += 1;
+                forward.is_err()
+                    && backward.is_err()
+                    && COMPOSER.validate(&a).is_ok()
+                    && COMPOSER.validate(&b).is_ok()
+            }
+            other => panic!("{file}:{line}: verdict {other:?}"),
+        };
+        if !ok {
+            failures.push(format!(
+                "{file}:{line}: {a:?} vs {b:?}: Composer says {verdict}, got {forward:?} / \
+                 reversed {backward:?}"
+            ));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} branch pairs disagree:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    (equal, unordered)
+}
+
+#[test]
+fn composer_matches_composer_semver() {
+    let pairs = check_pairs(
+        &COMPOSER,
+        "composer.tsv",
+        include_str!("vectors/composer.tsv"),
+    );
+    assert!(pairs >= 800, "only {pairs} pairs");
+    let invalid = check_invalid(
+        &COMPOSER,
+        "composer-invalid.tsv",
+        include_str!("vectors/composer-invalid.tsv"),
+    );
+    assert!(invalid >= 200, "only {invalid} invalid strings");
+    let normalized = check_composer_normalized(
+        "composer-normalized.tsv",
+        include_str!("vectors/composer-normalized.tsv"),
+    );
+    assert!(normalized >= 400, "only {normalized} normal forms");
+    let (equal, unordered) = check_composer_branches(
+        "composer-branches.tsv",
+        include_str!("vectors/composer-branches.tsv"),
+    );
+    assert!(
+        equal >= 30 && unordered >= 1000,
+        "{equal} equal, {unordered} unordered"
+    );
 }

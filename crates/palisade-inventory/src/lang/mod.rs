@@ -9,6 +9,7 @@ pub mod binaries;
 pub mod dotnet;
 pub mod golang;
 pub mod node;
+pub mod php;
 pub mod python;
 pub mod ruby;
 pub mod rust;
@@ -25,6 +26,8 @@ pub static ANALYZERS: &[&dyn FileAnalyzer] = &[
     &rust::CARGO_LOCK,
     &dotnet::DEPS_JSON,
     &dotnet::NUGET,
+    &php::COMPOSER_LOCK,
+    &php::INSTALLED,
     // Go and Rust binaries, read once for both (`golang::BINARY` and `rust::BINARY` are the
     // same scanners one ecosystem at a time).
     &binaries::BINARIES,
