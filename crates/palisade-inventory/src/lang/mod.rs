@@ -7,6 +7,7 @@ use crate::FileAnalyzer;
 
 pub mod binaries;
 pub mod golang;
+pub mod java;
 pub mod node;
 pub mod python;
 pub mod rust;
@@ -19,6 +20,7 @@ pub static ANALYZERS: &[&dyn FileAnalyzer] = &[
     &node::INSTALLED,
     &node::LOCKFILES,
     &rust::CARGO_LOCK,
+    &java::ARCHIVES,
     // Go and Rust binaries, read once for both (`golang::BINARY` and `rust::BINARY` are the
     // same scanners one ecosystem at a time).
     &binaries::BINARIES,
