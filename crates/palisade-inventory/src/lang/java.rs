@@ -38,7 +38,11 @@
 //!   listed twice, once per path.
 //! - Trivy reads archives through their central directory; this analyzer reads the local
 //!   headers, so an archive whose central directory is corrupt still lists what its entries
-//!   hold here, and entries present only in the central directory are not seen.
+//!   hold here, and entries present only in the central directory are not seen. Both accept
+//!   an archive behind a launch script (a "fully executable" Spring Boot jar).
+//! - On the 337 archives of the development machine (the JDK's, Debian's `/usr/share/java`,
+//!   the Google Cloud SDK's fat jars; 317 MiB) Trivy with an empty Java DB and this analyzer
+//!   list the same 345 packages at the same paths.
 //!
 //! Syft 1.18 (`syft dir:`) differs: it names every archive with a manifest from its file name
 //! (`wagon-http-shaded` `3.5.3`, group guessed from the name), prefers the file name's version
@@ -67,6 +71,14 @@
 //! and is cleaned lexically when it becomes part of a package path). Memory is a few buffers
 //! per open level whatever the archive's size. A broken archive keeps what was read before
 //! the break and says where it broke.
+//!
+//! # Speed
+//!
+//! On those 337 archives, read from memory, the analyzer runs at 3.7 GiB/s in an optimised
+//! build (about 0.4 to 0.9 GiB/s in a debug build), and at 3.4 GiB/s streamed from the page
+//! cache; peak memory grew by 1 MiB over the whole run. Generated 2 GiB archives of JDK-style
+//! entries (every byte scanned for data descriptors) stream at 3.2 to 4 GiB/s, in time linear
+//! in their size and constant memory (`tests/bench.rs`, `tests/hostile.rs`).
 
 mod meta;
 pub mod zipstream;
@@ -246,7 +258,17 @@ impl Walk<'_> {
                             format_args!("{name}: over {} KiB, ignored", MAX_META >> 10),
                         );
                     } else if let Some(c) = meta::pom_properties(&data) {
-                        level.poms.insert(c);
+                        if level.poms.len() + self.report.packages.len() >= MAX_PACKAGES {
+                            self.warn(
+                                path,
+                                format_args!(
+                                    "more than {MAX_PACKAGES} packages; the rest are not listed"
+                                ),
+                            );
+                            self.stopped = true;
+                        } else {
+                            level.poms.insert(c);
+                        }
                     }
                 }
             } else if name == "META-INF/MANIFEST.MF" {
@@ -276,10 +298,12 @@ impl Walk<'_> {
         let kind = PackageType::of(&types::JAR);
         for c in all {
             if self.report.packages.len() >= MAX_PACKAGES {
-                self.warn(
-                    path,
-                    format_args!("more than {MAX_PACKAGES} packages; the rest are not listed"),
-                );
+                if !self.stopped {
+                    self.warn(
+                        path,
+                        format_args!("more than {MAX_PACKAGES} packages; the rest are not listed"),
+                    );
+                }
                 self.stopped = true;
                 return;
             }

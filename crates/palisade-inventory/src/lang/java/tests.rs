@@ -393,6 +393,15 @@ fn jdk_layout_with_data_descriptors() {
         ),
         raw_entry(&pom_path("org.x", "x"), &pom("org.x", "x", "1"), JDK),
         raw_entry("lib/in-2.jar", &inner, JDK),
+        // Stored, its size after it: read up to the descriptor.
+        raw_entry(
+            "lib/stored-2.jar",
+            &inner,
+            Layout {
+                descriptor: true,
+                ..Layout::default()
+            },
+        ),
         // Descriptors without their signature, after entries that are read to their end.
         raw_entry(
             &pom_path("org.u", "u"),
@@ -442,6 +451,7 @@ fn jdk_layout_with_data_descriptors() {
         got,
         [
             pkg("org.in:in", "2", "x-1.jar/lib/in-2.jar"),
+            pkg("org.in:in", "2", "x-1.jar/lib/stored-2.jar"),
             pkg("org.in:in", "2", "x-1.jar/lib/unsigned-2.jar"),
             pkg("org.u:u", "1", "x-1.jar"),
             pkg("org.x:x", "1", "x-1.jar"),
@@ -487,6 +497,25 @@ fn jar_made_by_the_jdk() {
         ]
     );
     assert!(w.is_empty(), "{w:?}");
+}
+
+/// A "fully executable" Spring Boot jar: a launch script, then the archive. Trivy 0.76 lists
+/// its packages (it reads the central directory, whose offsets account for the script).
+#[test]
+fn launch_script_before_the_archive() {
+    let mut data = b"#!/bin/bash\n# launch script\n".to_vec();
+    data.extend(std::iter::repeat_n(b'x', 20_000));
+    data.extend_from_slice(b"\nexit 0\n");
+    data.extend(jar(&[(&pom_path("g", "exec"), &pom("g", "exec", "1.0"))]));
+    let (got, w) = run("exec-1.0.jar", &data);
+    assert_eq!(got, [pkg("g:exec", "1.0", "exec-1.0.jar")]);
+    assert!(w.is_empty(), "{w:?}");
+    // Past the prefix limit it is not an archive.
+    let mut far = vec![b'x'; zipstream::MAX_PREFIX as usize + 10];
+    far.extend(jar(&[(&pom_path("g", "exec"), &pom("g", "exec", "1.0"))]));
+    let (got, w) = run("far.jar", &far);
+    assert!(got.is_empty());
+    assert!(w[0].contains("not a zip local header at offset 0"), "{w:?}");
 }
 
 #[test]

@@ -4,7 +4,9 @@
 //! (what ordinary ZIP readers start from) arrives after every entry; this reader walks the
 //! local headers instead (PKWARE APPNOTE 4.3.7: signature `PK\x03\x04`, then version, flags,
 //! method, time, CRC-32, compressed and uncompressed sizes, name and extra-field lengths) and
-//! stops cleanly at the first central directory header (`PK\x01\x02`) or end record.
+//! stops cleanly at the first central directory header (`PK\x01\x02`) or end record. Bytes
+//! before the first local header (the launch script of a "fully executable" Spring Boot jar)
+//! are passed over, up to [`MAX_PREFIX`].
 //!
 //! The `zip` crate's `read_zipfile_from_stream` is not used because it refuses every entry
 //! whose sizes follow its data (general purpose flag bit 3, a "data descriptor"), and that is
@@ -15,9 +17,13 @@
 //! (bit 3, sizes zero), the end of the data is found by looking for the data descriptor's
 //! signature (`PK\x07\x08`) and accepting it only when its compressed-size field equals the
 //! number of bytes the entry has taken so far: a false match needs both 4-byte coincidences at
-//! once. Measured on the jars of the machine, this is several times faster than inflating the
-//! data to find where the deflate stream ends (see the module documentation of `java`), and it
-//! costs nothing from the decompression budget. A descriptor is 64-bit (ZIP64) when the local
+//! once. Measured on the 337 archives (317 MiB) of the development machine, walking every
+//! entry this way ran at 5.8 GiB/s against 194 MiB/s when inflating each such entry to find
+//! where its deflate stream ends (optimised build, files in memory; 570 against 48 MiB/s in a
+//! debug build), and it costs nothing from the decompression budget. An entry that was partly
+//! inflated anyway (a nested archive, which stops reading at its own central directory) is
+//! inflated to its end instead, which also finds descriptors written without their optional
+//! signature. A descriptor is 64-bit (ZIP64) when the local
 //! header had a ZIP64 extra field or the entry is 4 GiB or more, whichever the writer chose.
 //!
 //! Memory is bounded: one buffer of [`BUF_LEN`] bytes per open archive, a decompressor while an
@@ -45,6 +51,12 @@ const DESCRIPTOR: u32 = 0x0807_4b50;
 const TEMP_SPAN: u32 = 0x3030_4b50;
 /// The data descriptor signature as bytes, for the scan.
 const DESCRIPTOR_BYTES: &[u8] = b"PK\x07\x08";
+
+/// The local header signature as bytes, for the prefix search.
+const LOCAL_BYTES: &[u8] = b"PK\x03\x04";
+/// Longest prefix before the first local header looked through (Spring Boot's launch script
+/// is about 10 KiB).
+pub const MAX_PREFIX: u64 = 1 << 20;
 
 /// Fixed part of a local header after the signature.
 const LOCAL_LEN: usize = 26;
@@ -307,6 +319,7 @@ impl<'r> ZipStream<'r> {
                 LOCAL => break,
                 CENTRAL | END | END64 => return Ok(None),
                 DESCRIPTOR | TEMP_SPAN if self.offset == 0 => self.consume(4),
+                _ if self.entries == 0 && self.offset == 0 => self.skip_prefix(sig_bytes)?,
                 _ => {
                     return Err(ZipError::BadSignature {
                         offset: self.offset,
@@ -380,6 +393,28 @@ impl<'r> ZipStream<'r> {
             encrypted: flags & FLAG_ENCRYPTED != 0,
             compressed,
         }))
+    }
+
+    /// Skips what comes before the first local header of an archive that does not start with
+    /// one: the launch script of a "fully executable" Spring Boot jar, a self-extractor stub.
+    /// Readers that start from the central directory accept such archives; here the first
+    /// local header is looked for in the first [`MAX_PREFIX`] bytes.
+    fn skip_prefix(&mut self, found: [u8; 4]) -> Result<(), ZipError> {
+        let finder = memmem::Finder::new(LOCAL_BYTES);
+        loop {
+            if let Some(i) = finder.find(self.avail())
+                && self.offset + i as u64 <= MAX_PREFIX
+            {
+                self.consume(i);
+                return Ok(());
+            }
+            let avail = self.len - self.pos;
+            let keep = avail.min(3);
+            self.consume(avail - keep);
+            if self.offset > MAX_PREFIX || !self.refill()? || self.len - self.pos == keep {
+                return Err(ZipError::BadSignature { offset: 0, found });
+            }
+        }
     }
 
     /// Skips the rest of the current entry's data and its data descriptor.
@@ -541,8 +576,14 @@ impl<'r> ZipStream<'r> {
         // The front is not a descriptor, so at least one byte is data; stop before the next
         // possible signature, or 3 bytes before the end (a signature cut by the buffer's end).
         // `descriptor_here` made at least 16 bytes available.
+        // Only as far as `out` can take, so that small reads do not rescan the buffer.
         let avail = self.avail();
-        let upto = memmem::find(&avail[1..], DESCRIPTOR_BYTES).map_or(avail.len() - 3, |i| i + 1);
+        let window = avail.len().min(out.len() + 4);
+        let upto = match memmem::find(&avail[1..window], DESCRIPTOR_BYTES) {
+            Some(i) => i + 1,
+            None if window == avail.len() => avail.len() - 3,
+            None => out.len(),
+        };
         let k = upto.min(out.len());
         out[..k].copy_from_slice(&self.buf[self.pos..self.pos + k]);
         self.consume(k);

@@ -28,7 +28,7 @@ fn jars(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
-fn peak_rss_kib() -> u64 {
+pub(super) fn peak_rss_kib() -> u64 {
     fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {

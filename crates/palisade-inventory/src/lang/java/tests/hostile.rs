@@ -157,6 +157,20 @@ fn corrupt_deflate_data_is_a_warning() {
     warned(&w, &["g/bad/pom.properties", "deflate"]);
 }
 
+#[test]
+fn package_count_is_capped() {
+    let entries: Vec<Vec<u8>> = (0..MAX_PACKAGES + 5)
+        .map(|i| {
+            let a = format!("a{i}");
+            raw_entry(&pom_path("g", &a), &pom("g", &a, "1"), Layout::default())
+        })
+        .collect();
+    let (got, w) = run("many.jar", &raw_archive(&entries));
+    assert_eq!(got.len(), MAX_PACKAGES);
+    warned(&w, &["more than 10000 packages"]);
+    assert_eq!(w.len(), 1, "{w:?}");
+}
+
 /// Each level a stored archive holding the next; 1,000 levels in memory (~90 KB).
 fn nested_stored(levels: usize) -> Vec<u8> {
     let mut data = stored(&[(&pom_path("g", "bottom"), &pom("g", "bottom", "1"))]);
@@ -249,12 +263,15 @@ fn zip_bombs_stop_at_the_budget() {
     );
 }
 
-/// Makes a valid archive of `total` bytes on the fly: stored entries of zeros, then one
-/// `pom.properties`, then the central directory signature. Nothing is stored.
+/// Makes a valid archive of about `total` bytes on the fly: copies of one entry, then one
+/// `pom.properties`, then the central directory signature. Nothing large is stored: the
+/// entry is a header, a run of bytes that are never written (stored data may be anything),
+/// and a suffix.
 struct HugeZip {
-    header: Vec<u8>,
-    entry_data: u64,
-    entries: u64,
+    head: Vec<u8>,
+    run: u64,
+    suffix: Vec<u8>,
+    copies: u64,
     tail: Vec<u8>,
     /// Position in the whole stream.
     pos: u64,
@@ -262,52 +279,87 @@ struct HugeZip {
 }
 
 impl HugeZip {
-    fn new(total: u64) -> Self {
-        let entry_data: u64 = 64 << 20;
-        let mut header = raw_entry("blob.bin", b"", Layout::default());
-        header[18..22].copy_from_slice(&(entry_data as u32).to_le_bytes());
-        header[22..26].copy_from_slice(&(entry_data as u32).to_le_bytes());
-        let tail = raw_archive(&[raw_entry(
+    fn per(&self) -> u64 {
+        self.head.len() as u64 + self.run + self.suffix.len() as u64
+    }
+
+    fn finish(mut self, total: u64) -> Self {
+        self.copies = total.div_ceil(self.per());
+        self.tail = raw_archive(&[raw_entry(
             &pom_path("g", "huge"),
             &pom("g", "huge", "1"),
             JDK,
         )]);
-        let per = header.len() as u64 + entry_data;
-        let entries = total.div_ceil(per);
-        HugeZip {
-            total: entries * per + tail.len() as u64,
-            header,
-            entry_data,
-            entries,
-            tail,
+        self.total = self.copies * self.per() + self.tail.len() as u64;
+        self
+    }
+
+    /// Stored entries of 64 MiB, sizes in the header: skipped without being looked at.
+    fn stored(total: u64) -> Self {
+        let run: u64 = 64 << 20;
+        let mut head = raw_entry("blob.bin", b"", Layout::default());
+        head[18..22].copy_from_slice(&(run as u32).to_le_bytes());
+        head[22..26].copy_from_slice(&(run as u32).to_le_bytes());
+        let z = HugeZip {
+            head,
+            run,
+            suffix: Vec::new(),
+            copies: 0,
+            tail: Vec::new(),
             pos: 0,
-        }
+            total: 0,
+        };
+        z.finish(total)
+    }
+
+    /// JDK-style entries: 1 MiB of incompressible bytes deflated, sizes in a data descriptor,
+    /// so every byte is scanned for the descriptor.
+    fn deflated(total: u64) -> Self {
+        let mut x: u32 = 12345;
+        let noise: Vec<u8> = (0..1 << 20)
+            .map(|_| {
+                x = x.wrapping_mul(1_103_515_245).wrapping_add(12345);
+                (x >> 24) as u8
+            })
+            .collect();
+        let head = raw_entry("noise.bin", &noise, JDK);
+        let z = HugeZip {
+            head,
+            run: 0,
+            suffix: Vec::new(),
+            copies: 0,
+            tail: Vec::new(),
+            pos: 0,
+            total: 0,
+        };
+        z.finish(total)
     }
 }
 
 impl Read for HugeZip {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let per = self.header.len() as u64 + self.entry_data;
-        let body = self.entries * per;
+        let per = self.per();
+        let body = self.copies * per;
         if self.pos >= self.total {
             return Ok(0);
         }
-        let n = if self.pos >= body {
-            let at = (self.pos - body) as usize;
-            let n = buf.len().min(self.tail.len() - at);
-            buf[..n].copy_from_slice(&self.tail[at..at + n]);
+        let copy = |from: &[u8], at: u64, buf: &mut [u8]| {
+            let at = at as usize;
+            let n = buf.len().min(from.len() - at);
+            buf[..n].copy_from_slice(&from[at..at + n]);
             n
+        };
+        let n = if self.pos >= body {
+            copy(&self.tail, self.pos - body, buf)
         } else {
             let at = self.pos % per;
-            let h = self.header.len() as u64;
+            let (h, r) = (self.head.len() as u64, self.run);
             if at < h {
-                let n = buf.len().min((h - at) as usize);
-                buf[..n].copy_from_slice(&self.header[at as usize..at as usize + n]);
-                n
+                copy(&self.head, at, buf)
+            } else if at < h + r {
+                buf.len().min((h + r - at) as usize)
             } else {
-                // Stored data may be anything: the buffer is left as it is, so the test
-                // measures the reader, not a memset.
-                buf.len().min((per - at) as usize)
+                copy(&self.suffix, at - h - r, buf)
             }
         };
         self.pos += n as u64;
@@ -318,8 +370,19 @@ impl Read for HugeZip {
 #[test]
 fn two_gigabyte_archive_streams_in_constant_memory() {
     // Past 2 GiB (signed 32-bit offsets) and 4 GiB (unsigned ones).
-    for total in [256u64 << 20, 2 << 30, 5 << 30] {
-        let mut src = HugeZip::new(total);
+    let sizes = [
+        (256u64 << 20, false),
+        (2 << 30, false),
+        (5 << 30, false),
+        (256 << 20, true),
+        (2 << 30, true),
+    ];
+    for (total, deflated) in sizes {
+        let mut src = if deflated {
+            HugeZip::deflated(total)
+        } else {
+            HugeZip::stored(total)
+        };
         let size = src.total;
         let t = Instant::now();
         let report = scan("huge-1.jar", size, &mut src);
@@ -327,8 +390,15 @@ fn two_gigabyte_archive_streams_in_constant_memory() {
         assert!(report.warnings.is_empty(), "{:?}", report.warnings);
         assert_eq!(src.pos, src.total, "read to the central directory");
         let secs = t.elapsed().as_secs_f64();
+        // Process-wide and shared with parallel tests: meaningful with `--test-threads=1`.
+        let rss = super::bench::peak_rss_kib();
+        let kind = if deflated {
+            "deflated entries with descriptors"
+        } else {
+            "stored entries"
+        };
         eprintln!(
-            "{} MiB streamed in {secs:.2} s ({:.0} MiB/s)",
+            "{} MiB of {kind} streamed in {secs:.2} s ({:.0} MiB/s), peak RSS {rss} KiB",
             size >> 20,
             (size >> 20) as f64 / secs
         );
