@@ -80,7 +80,7 @@
 //! entries (every byte scanned for data descriptors) stream at 3.2 to 4 GiB/s, in time linear
 //! in their size and constant memory (`tests/bench.rs`, `tests/hostile.rs`).
 
-mod meta;
+pub mod meta;
 pub mod zipstream;
 
 use std::collections::BTreeSet;

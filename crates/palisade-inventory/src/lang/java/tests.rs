@@ -565,3 +565,33 @@ fn analyzer_wants_and_warnings() {
 }
 
 mod bench;
+
+/// Through the scan's registry, as the layer walker calls it: the summary of a jar holds its
+/// packages, in the `Java` aggregate result; an unreadable one holds a warning naming it.
+#[test]
+fn registered_for_the_layer_walk() {
+    use palisade_vfs::{EntryMeta, Interest};
+    let interest = crate::interest();
+    let data = jar(&[(&pom_path("g", "a"), &pom("g", "a", "1"))]);
+    let meta = EntryMeta {
+        path: "opt/app/a-1.jar",
+        size: data.len() as u64,
+        executable: false,
+    };
+    assert!(interest.wants_summary(&meta));
+    assert!(interest.fingerprint().contains("jar@1"));
+    let summary = interest.summarize(&meta, &mut &data[..]).expect("io");
+    let summary = crate::FileSummary::decode(&summary).expect("decodes");
+    assert_eq!(summary.packages.len(), 1);
+    let p = &summary.packages[0];
+    assert_eq!((p.name.as_str(), p.ecosystem.osv_name()), ("g:a", "Maven"));
+    assert_eq!(p.kind.target(), crate::Target::Aggregate("Java"));
+    let broken = interest.summarize(&meta, &mut &data[..40]).expect("io");
+    let broken = crate::FileSummary::decode(&broken).expect("decodes");
+    assert!(broken.packages.is_empty());
+    assert!(
+        broken.warnings[0].starts_with("opt/app/a-1.jar (jar): "),
+        "{:?}",
+        broken.warnings
+    );
+}
