@@ -8,6 +8,7 @@ use crate::FileAnalyzer;
 pub mod binaries;
 pub mod dotnet;
 pub mod golang;
+pub mod java;
 pub mod node;
 pub mod php;
 pub mod python;
@@ -28,6 +29,7 @@ pub static ANALYZERS: &[&dyn FileAnalyzer] = &[
     &dotnet::NUGET,
     &php::COMPOSER_LOCK,
     &php::INSTALLED,
+    &java::ARCHIVES,
     // Go and Rust binaries, read once for both (`golang::BINARY` and `rust::BINARY` are the
     // same scanners one ecosystem at a time).
     &binaries::BINARIES,
