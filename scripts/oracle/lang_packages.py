@@ -303,16 +303,18 @@ def main(argv=None):
                 rk = tool_by[ref].of(typ)
                 both, oe, oa, pairs = match(rk, pal.of(typ))
                 need = sorted(k for k in oe if scope_of(k) != {"os"})
-                for k in need:
-                    fail.append(f"{ref} lists {typ} {k[1]} {k[2]}, palisade does not")
+                if need:
+                    fail.append(f"{typ}: {ref} lists {len(need)} that palisade does not: "
+                                + ", ".join(f"{k[1]} {k[2]}" for k in need))
         for typ in types:
-            for k in sorted(pal.of(typ)):
-                if scope.get(k) == {"os"}:
-                    fail.append(f"palisade lists {typ} {k[1]} {k[2]} from a dpkg-owned file "
-                                f"({sorted(p for _, _, p in pal.keys[k])[0]}): the dpkg package reports it")
+            owned = [k for k in sorted(pal.of(typ)) if scope.get(k) == {"os"}]
+            if owned:
+                fail.append(f"{typ}: palisade lists {len(owned)} package(s) of dpkg-owned files (the dpkg "
+                            "package reports them): " + ", ".join(
+                                f"{k[1]} {k[2]} ({sorted(p for _, _, p in pal.keys[k])[0]})" for k in owned))
         for f in fail:
             w(f"  {f}")
-        w(f"Result: {'PASS' if not fail else 'FAIL'} ({len(fail)} problem(s))")
+        w(f"Result: {'PASS' if not fail else 'FAIL'} ({len(fail)} type(s) with problems)")
     else:
         w("Result: no Palisade report (PALISADE unset): nothing to judge")
     print("\n".join(out))
