@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # build-test-images.sh - build Palisade's real test images from the Debian mirror.
 #
-# Usage: scripts/build-test-images.sh [--force] [--big] [--no-arm64] [--os-only] [OUTDIR]
+# Usage: scripts/build-test-images.sh [--force] [--big] [--no-arm64] [--os-only] [--only NAME,...] [OUTDIR]
 #   OUTDIR     default: <repo>/.work/images
 #   --force    rebuild images whose outputs already exist
 #   --big      also build the ~1 GB "big" image (benchmark only)
 #   --no-arm64 skip minbase-arm64 and the multiarch index
 #   --os-only  only the OS-package images below (alpine alma9 alma8-bdb suse-ndb ubuntu; no debootstrap)
+#   --only     only these images and what they are built from (e.g. --only apps builds minbase and apps)
 # Env: MIRROR (default http://deb.debian.org/debian), SOURCE_DATE_EPOCH (default 2025-01-01T00:00:00Z).
 # Needs root (debootstrap, chroot, mount) and: debootstrap umoci skopeo jq python3 (dpkg-query, dpkg-deb);
 # the OS-package images also rpm (rpmbuild), db5.3-util and python3-rpm (installed with apt-get when missing).
@@ -36,6 +37,33 @@
 #                              dependencies as cargo resolved them; nothing is built)
 #                            Needs pip (python3-pip), npm, and go with /usr/share/gocode (golang-go
 #                            golang-golang-x-text-dev; installed with apt when missing). Downloads from PyPI and npm.
+#   apps           7 layers: minbase, then one layer per ecosystem; every file made by the ecosystem's own tool
+#                            on the host (cached in OUTDIR/cache/apps; scripts/apps_image.sh):
+#                            + Ruby: chroot apt-get install ruby (libruby3.1's default/bundled gemspecs and
+#                              rubygems-integration's: dpkg-owned) + tiny gems `gem build` + `gem install --local
+#                              --ignore-dependencies --install-dir /usr/local/bundle` (rack 2.0.8 and 3.0.0.beta1,
+#                              actionpack 5.0.0.beta1, activesupport 6.1.4.1, nokogiri 1.13.5-x86_64-linux, loofah,
+#                              rails-html-sanitizer 1.4.2, ...) + /opt/app/ruby/Gemfile.lock by `bundle lock --local`
+#                            + Java: chroot apt-get install libcommons-lang3-java (a dpkg-owned jar with pom.properties)
+#                              + /opt/app/java made with the JDK's `jar`: lib/log4j-core-2.14.1.jar (pom.properties +
+#                              MANIFEST.MF), a Spring Boot fat jar demo-0.0.1-SNAPSHOT.jar (BOOT-INF/lib/*.jar STORED;
+#                              shared-utils-1.2.0.jar in it holds lib/snakeyaml-1.26.jar: two levels), webapp.war
+#                              (WEB-INF/lib/*.jar), lib/shaded-app-1.0.0.jar (4 pom.properties), lib/spring-web.jar
+#                              (MANIFEST.MF Implementation-Title/Version only), lib/commons-lang3-3.8.jar (file name only)
+#                            + PHP: /opt/app/php: `composer install` (Debian's composer, packagist disabled, a local
+#                              artifact repository of tiny zips): composer.lock, vendor/composer/installed.json
+#                              (guzzle 6.5.2, psr7, monolog 1.25.1, psr/log, symfony/http-kernel v4.4.0; dev phpunit)
+#                            + .NET: /opt/app/dotnet (no SDK: written in the SDK's shapes): api/Fixture.Api.deps.json
+#                              (Newtonsoft.Json 12.0.1, System.Text.Encodings.Web 4.5.0, Portable.BouncyCastle
+#                              1.8.6.7, an 8.0.0-rc.2 package, two packages without runtime assets, projects),
+#                              src/Fixture.Worker/packages.lock.json, legacy/packages.config
+#                            + Node.js: /opt/app/{yarn,yarn-berry,pnpm}: package.json and the lockfile written by
+#                              yarn 1.22 (`yarn install`), yarn 4 (`--mode=update-lockfile`), pnpm 9 (`--lockfile-only`)
+#                            + Python: /opt/app/poetry (pyproject.toml, `poetry lock`), /opt/app/pipenv (Pipfile,
+#                              `pipenv lock`)
+#                            Needs ruby bundler jar php-cli php-zip composer npm python3-venv (apt-get installs the
+#                            missing ones); downloads yarn, pnpm, poetry, pipenv and the lockfiles' resolution from npm
+#                            and PyPI (only on a cold cache).
 #   big            2 layers: minbase + build-essential python3-full default-jdk-headless git curl
 #                            openssh-client perl (only with --big)
 #
@@ -78,27 +106,41 @@
 #                                node-pkg, npm, gobinary, cargo) and File the file that records the package
 #                                (a dist-info METADATA, a package.json, the lockfile, the binary); read from
 #                                what pip, npm and go produced, not from a scanner
+#   OUTDIR/manifests/apps.tsv    expected packages of apps, sorted: Type<TAB>Name<TAB>Version<TAB>Path<TAB>Scope;
+#                                Type is Trivy's (gemspec bundler jar composer composer-vendor dotnet-core nuget
+#                                yarn pnpm poetry pipenv); Name the ecosystem's (Maven group:artifact, Composer
+#                                vendor/name, NuGet id); Path the file recording it (nested: outer.jar!inner.jar);
+#                                Scope prod, dev (development/build only: Trivy leaves these out by default), self
+#                                (the project itself: a package.json, a .deps.json project) or os (in a dpkg-owned
+#                                file, e.g. Debian ruby's default gemspecs: to be reported as the dpkg package only).
+#                                Read from the files the tools wrote by scripts/apps_manifest.py (Debian's ruby reads
+#                                the gemspecs, Gemfile.lock and YAML lockfiles)
 #   OUTDIR/oci-zstd/layers       the layers image with zstd layers (skopeo --dest-compress-format zstd)
 #   OUTDIR/images.env            shell variables for tests (source it): PALISADE_TEST_<NAME>_OCI, _DIGEST, ...;
-#                                _PACKAGES_TXT for an image with a NAME.txt manifest (lang); _OS_TSV and _OS_COUNT
+#                                _PACKAGES_TXT for an image with a NAME.txt manifest (lang); _TSV and _COUNT for
+#                                one with a NAME.tsv (apps; _COUNT counts its rows); _OS_TSV and _OS_COUNT
 #                                for an OS-package image (NAME.os.tsv); names uppercased, '-' -> '_'
 #   OUTDIR/build-times.tsv       wall seconds per image built
-# Caches: OUTDIR/cache (debootstrap, apt, pip, npm and Go build downloads), OUTDIR/build/oci (build layout
-#         with stage tags).
+# Caches: OUTDIR/cache (debootstrap, apt, pip, npm and Go build downloads; apps/: the apps fixtures and the
+#         tools that made them, keyed by the making function's text and the tool versions; apt/lists: package
+#         lists, reused for a day), OUTDIR/build/oci (build layout with stage tags).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-FORCE=0 BIG=0 ARM64=1 OSONLY=0 OUTDIR=
-for a in "$@"; do
-  case $a in
+FORCE=0 BIG=0 ARM64=1 OSONLY=0 ONLY= OUTDIR=
+while [ $# -gt 0 ]; do
+  case $1 in
     --force) FORCE=1 ;;
     --big) BIG=1 ;;
     --no-arm64) ARM64=0 ;;
     --os-only) OSONLY=1 ;;
-    -h|--help) sed -n '2,87p' "$0"; exit 0 ;;
-    -*) echo "unknown option $a" >&2; exit 2 ;;
-    *) OUTDIR=$a ;;
+    --only) ONLY=${2:?--only needs image names}; shift ;;
+    --only=*) ONLY=${1#--only=} ;;
+    -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d'; exit 0 ;;
+    -*) echo "unknown option $1" >&2; exit 2 ;;
+    *) OUTDIR=$1 ;;
   esac
+  shift
 done
 OUTDIR=${OUTDIR:-$ROOT/.work/images}
 mkdir -p "$OUTDIR"
@@ -184,7 +226,7 @@ has_tag() { [ -f "$LAYOUT/index.json" ] && jq -e --arg t "$1" \
 
 deps_of() {
   case $1 in
-    layers|deleted-dpkg|aged|lang|big) echo minbase ;;
+    layers|deleted-dpkg|aged|lang|apps|big) echo minbase ;;
     multiarch) echo minbase minbase-arm64 ;;
   esac
 }
@@ -222,9 +264,20 @@ export_image() {  # export_image TAG NAME: OCI layout, docker-archive, OCI archi
   touch "$OUTDIR/stamps/$name"
 }
 
+wanted() {  # wanted NAME: no --only, or NAME is listed there or something listed is built from it
+  local n d
+  [ -z "$ONLY" ] && return 0
+  for n in ${ONLY//,/ }; do
+    [ "$n" = "$1" ] && return 0
+    for d in $(deps_of "$n"); do [ "$d" = "$1" ] && return 0; done
+  done
+  return 1
+}
+
 TIMES=()
-timed() {  # timed NAME FUNC: run FUNC unless NAME is done, record wall seconds
+timed() {  # timed NAME FUNC: run FUNC unless NAME is done (or not wanted), record wall seconds
   local name=$1 fn=$2 t0 dt
+  wanted "$name" || return 0
   if image_done "$name"; then say "$name: cached (use --force to rebuild)"; return 0; fi
   [ "$(id -u)" = 0 ] || die "$name must be built, which needs root (debootstrap, chroot, mount)"
   say "$name: building"
@@ -712,6 +765,10 @@ build_big() {
   rm -rf "$b"
 }
 
+# ------------------------------------------------------------------ apps (scripts/apps_image.sh)
+# shellcheck source=apps_image.sh
+. "$ROOT/scripts/apps_image.sh"
+
 # ------------------------------------------------------------------ OS-package images
 OS_PY=$ROOT/scripts/os_images.py
 SYSPY=/usr/bin/python3   # Debian's python3, which python3-rpm belongs to
@@ -822,6 +879,10 @@ write_env() {
       [ -f "$OUTDIR/docker/$n.tar" ] && echo "PALISADE_TEST_${N}_DOCKER_ARCHIVE=$OUTDIR/docker/$n.tar"
       [ -f "$OUTDIR/oci-archive/$n.tar" ] && echo "PALISADE_TEST_${N}_OCI_ARCHIVE=$OUTDIR/oci-archive/$n.tar"
       [ -f "$OUTDIR/manifests/$n.txt" ] && echo "PALISADE_TEST_${N}_PACKAGES_TXT=$OUTDIR/manifests/$n.txt"
+      [ -f "$OUTDIR/manifests/$n.tsv" ] && {
+        echo "PALISADE_TEST_${N}_TSV=$OUTDIR/manifests/$n.tsv"
+        echo "PALISADE_TEST_${N}_COUNT=$(grep -vc '^#' "$OUTDIR/manifests/$n.tsv")"
+      }
       [ -f "$OUTDIR/manifests/$n.os.tsv" ] && {
         echo "PALISADE_TEST_${N}_OS_TSV=$OUTDIR/manifests/$n.os.tsv"
         echo "PALISADE_TEST_${N}_OS_COUNT=$(wc -l < "$OUTDIR/manifests/$n.os.tsv")"
@@ -854,6 +915,7 @@ if [ "$OSONLY" = 0 ]; then
   timed deleted-dpkg build_deleted_dpkg
   timed aged build_aged
   timed lang build_lang
+  timed apps build_apps
   if [ "$ARM64" = 1 ]; then
     timed minbase-arm64 build_minbase_arm64
     timed multiarch build_multiarch

@@ -11,6 +11,8 @@ the OSV schema's evaluation algorithm, and every version comparison is made by
   npm        node-semver semver.compare        (cmp_npm.js, run by node)
   Go         golang.org/x/mod/semver.Compare   (gocmp, a small Go program)
   crates.io  semver::Version::cmp_precedence   (cargo-semver, a small Rust program)
+  RubyGems   Gem::Version#<=>                  (cmp_gem.rb, run by Debian's ruby)
+  Maven      ComparableVersion#compareTo       (mavencmp/MavenCmp.java on maven-artifact 3.x, run by java)
 
 one process per ecosystem, fed every comparison it is needed for in one batch. Python's
 standard library only; see README.md beside this file. Exit status: 0 when the finding sets
@@ -48,8 +50,12 @@ TYPE_TO_ECOSYSTEM = {
     "gobinary": "Go",
     "cargo": "crates.io",
     "rustbinary": "crates.io",
+    "gemspec": "RubyGems",
+    "bundler": "RubyGems",
+    "jar": "Maven",
+    "pom": "Maven",
 }
-ECOSYSTEMS = ("PyPI", "npm", "Go", "crates.io")
+ECOSYSTEMS = ("PyPI", "npm", "Go", "crates.io", "RubyGems", "Maven")
 EVALUATED_RANGE_TYPES = ("ECOSYSTEM", "SEMVER")
 
 
@@ -114,6 +120,8 @@ def comparator_commands(args) -> dict[str, list[str]]:
         "npm": ["node", os.path.join(HERE, "cmp_npm.js")],
         "Go": [args.gocmp],
         "crates.io": [args.cargo_semver],
+        "RubyGems": [args.ruby, os.path.join(HERE, "cmp_gem.rb")],
+        "Maven": [args.java, "-cp", f"{args.maven_classes}{os.pathsep}{args.maven_artifact_jar}", "MavenCmp"],
     }
 
 
@@ -543,7 +551,7 @@ class Expected:
     paths: list[str]
 
 
-def main(argv=None) -> int:
+def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--report", action="append", required=True,
                     help="Palisade JSON report (made with --list-all-pkgs); repeatable")
@@ -558,12 +566,25 @@ def main(argv=None) -> int:
     ap.add_argument("--cargo-semver",
                     default=os.path.join(WORK, "oracle-target", "release", "oracle-cargo-semver"),
                     help="the built cargo-semver program (default: .work/oracle-target/release)")
+    ap.add_argument("--ruby", default="/usr/bin/ruby",
+                    help="Debian's ruby, for cmp_gem.rb (default: /usr/bin/ruby)")
+    ap.add_argument("--java", default="java", help="java, for MavenCmp (default: java on PATH)")
+    ap.add_argument("--maven-classes", default=os.path.join(WORK, "oracle-bin", "mavencmp"),
+                    help="directory holding the compiled MavenCmp.class (default: .work/oracle-bin/mavencmp)")
+    ap.add_argument("--maven-artifact-jar",
+                    default=os.environ.get("MAVEN_ARTIFACT_JAR", "/usr/share/maven/lib/maven-artifact-3.x.jar"),
+                    help="Maven's maven-artifact jar (ComparableVersion; default: $MAVEN_ARTIFACT_JAR, "
+                         "else Debian's maven)")
     ap.add_argument("--include-withdrawn", action="store_true",
                     help="also evaluate withdrawn records (skipped by default)")
     ap.add_argument("--json", metavar="FILE", help="also write everything as JSON to FILE")
     ap.add_argument("--no-sets", action="store_true",
                     help="do not print the two full finding sets, only differences and the table")
-    args = ap.parse_args(argv)
+    return ap
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
 
     records, index, osv_stats = load_osv(args.osv)
     results, skipped_types = load_reports(args.report)

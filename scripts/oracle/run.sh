@@ -11,10 +11,13 @@
 #   scripts/oracle/run.sh --self-test      # setup, then the oracle's own tests
 #   scripts/oracle/run.sh --sweep          # also the boundary sweep (sweep.py -> palisade sbom)
 # Environment (defaults in brackets):
-#   IMAGE      [oci:/root/pti/out/oci/lang-fixtures:latest]
+#   IMAGE      [oci:/root/pti/out/oci/lang-fixtures:latest]; a bare name (apps, lang) means the image
+#              scripts/build-test-images.sh built: oci:$IMAGES/oci/NAME:latest
+#   IMAGES     [<repo>/.work/images]: that script's OUTDIR
 #   PALISADE   [<repo>/target/release/palisade]; waited for up to WAIT_PALISADE s [600]
 #   ADVISORIES [/work/shared/data/advisories]; the db is built from all its *.zip
-#   OSV_ZIPS   [pypi-pypa npm-legacy-and-ghsa go-vulndb crates-rustsec]: zips the oracle reads
+#   OSV_ZIPS   [pypi-pypa npm-legacy-and-ghsa go-vulndb crates-rustsec rubygems-rubysec maven-ghsa]: zips
+#              the oracle reads
 #   DB [/tmp/oracle.db]  REPORT [/tmp/lang.json]  OUT [<repo>/.work/oracle-out]
 # Exit status: 0 agree, 1 the finding sets differ, 2 error.
 set -euo pipefail
@@ -23,11 +26,14 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 work="$root/.work"
 
+IMAGES="${IMAGES:-$work/images}"
 IMAGE="${IMAGE:-oci:/root/pti/out/oci/lang-fixtures:latest}"
+case "$IMAGE" in *:*|*/*) ;; *) IMAGE="oci:$IMAGES/oci/$IMAGE:latest" ;; esac
 PALISADE="${PALISADE:-$root/target/release/palisade}"
 WAIT_PALISADE="${WAIT_PALISADE:-600}"
 ADVISORIES="${ADVISORIES:-/work/shared/data/advisories}"
-OSV_ZIPS="${OSV_ZIPS:-pypi-pypa npm-legacy-and-ghsa go-vulndb crates-rustsec}"
+OSV_ZIPS="${OSV_ZIPS:-pypi-pypa npm-legacy-and-ghsa go-vulndb crates-rustsec rubygems-rubysec maven-ghsa}"
+MAVEN_ARTIFACT_JAR="${MAVEN_ARTIFACT_JAR:-/usr/share/maven/lib/maven-artifact-3.x.jar}"
 DB="${DB:-/tmp/oracle.db}"
 REPORT="${REPORT:-/tmp/lang.json}"
 OUT="${OUT:-$work/oracle-out}"
@@ -41,7 +47,7 @@ while [ $# -gt 0 ]; do
         --setup-only) mode=setup; shift ;;
         --self-test) mode=selftest; shift ;;
         --sweep) sweep=1; shift ;;
-        -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d'; exit 0 ;;
         *) echo "run.sh: unknown argument $1" >&2; exit 2 ;;
     esac
 done
@@ -77,13 +83,32 @@ setup() {
     # crates.io: the semver crate, in a standalone cargo project (its own workspace).
     CARGO_TARGET_DIR="$work/oracle-target" cargo build --quiet --release \
         --manifest-path "$here/cargo-semver/Cargo.toml"
+    # RubyGems: Debian's ruby (Gem::Version). Maven: maven-artifact's ComparableVersion, compiled against.
+    local pkgs=()
+    [ -x /usr/bin/ruby ] || pkgs+=(ruby)
+    command -v javac >/dev/null || pkgs+=(default-jdk-headless)
+    if [ ! -f "$MAVEN_ARTIFACT_JAR" ]; then
+        if [ -f /usr/share/java/maven3-artifact.jar ]; then MAVEN_ARTIFACT_JAR=/usr/share/java/maven3-artifact.jar
+        else pkgs+=(libmaven3-core-java); MAVEN_ARTIFACT_JAR=/usr/share/java/maven3-artifact.jar; fi
+    fi
+    if [ ${#pkgs[@]} -gt 0 ]; then
+        log "installing ${pkgs[*]}"
+        apt-get install -y "${pkgs[@]}" >/dev/null \
+            || { apt-get update >/dev/null && apt-get install -y "${pkgs[@]}" >/dev/null; }
+    fi
+    if [ ! -f "$work/oracle-bin/mavencmp/MavenCmp.class" ] \
+        || [ "$here/mavencmp/MavenCmp.java" -nt "$work/oracle-bin/mavencmp/MavenCmp.class" ]; then
+        log "building MavenCmp"
+        mkdir -p "$work/oracle-bin/mavencmp"
+        javac -d "$work/oracle-bin/mavencmp" -cp "$MAVEN_ARTIFACT_JAR" "$here/mavencmp/MavenCmp.java"
+    fi
 }
 
 compare() {
     local out="$OUT"
     if [ "${1:-}" = --out ]; then out="$2"; shift 2; fi
     mkdir -p "$out"
-    local args=()
+    local args=(--maven-artifact-jar "$MAVEN_ARTIFACT_JAR")
     for r in "$@"; do args+=(--report "$r"); done
     for z in $OSV_ZIPS; do args+=(--osv "$ADVISORIES/$z.zip"); done
     set +e
@@ -102,6 +127,7 @@ compare() {
 }
 
 setup
+export MAVEN_ARTIFACT_JAR   # oracle.py's default (the self-test runs it without arguments)
 case "$mode" in
     setup) exit 0 ;;
     selftest) exec python3 -m unittest discover -s "$here/tests" -v ;;

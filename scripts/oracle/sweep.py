@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Boundary sweep: writes a CycloneDX SBOM whose packages sit on and around every version named
 by the OSV records (each event version, versions just below and above it, pre-releases, build
-metadata, Go pseudo-versions and toolchain spellings), so that `palisade sbom --list-all-pkgs`
+metadata, Go pseudo-versions and toolchain spellings, RubyGems pre-releases, Maven qualifiers), so that `palisade sbom --list-all-pkgs`
 and oracle.py can be compared on far more versions than an image holds.
 
     python3 scripts/oracle/sweep.py --osv ZIP... -o sweep.cdx.json
@@ -29,6 +29,8 @@ APPS = {
     "npm": ("npm", "sweep/package-lock.json", "npm"),
     "Go": ("gobinary", "sweep/gobinary", "golang"),
     "crates.io": ("cargo", "sweep/Cargo.lock", "cargo"),
+    "RubyGems": ("bundler", "sweep/Gemfile.lock", "gem"),
+    "Maven": ("jar", "sweep/app.jar", "maven"),
 }
 
 SEMVER = re.compile(r"^(\d+)\.(\d+)\.(\d+)(?:-([0-9A-Za-z.-]+))?(?:\+([0-9A-Za-z.-]+))?$")
@@ -103,9 +105,49 @@ def go_stdlib_neighbours(e: str) -> list[str]:
     return out
 
 
+NUMERIC_PREFIX = re.compile(r"^(\d+(?:\.\d+)*)(.*)$")
+
+
+def gem_neighbours(e: str) -> list[str]:
+    """RubyGems: a letter segment makes a pre-release (1.14.0.rc1 < 1.14); rubysec's `~> 1.13.6`
+    becomes a range up to 1.14, so 1.14.0.rc1 and 1.14.0 sit on either side of it."""
+    m = NUMERIC_PREFIX.match(e)
+    if not m:
+        return [e]
+    rel, rest = m.groups()
+    parts = [int(p) for p in rel.split(".")]
+    out = [e, rel, e + ".1"]
+    if not rest:
+        out += [e + ".0", e + ".rc1", e + ".beta1", e + ".pre", e + ".a", e + ".0.rc1"]
+        out.append(".".join(map(str, parts[:-1] + [parts[-1] + 1])))
+        if parts[-1] > 0:
+            out.append(".".join(map(str, parts[:-1] + [parts[-1] - 1])))
+    return out
+
+
+def maven_neighbours(e: str) -> list[str]:
+    """Maven: qualifiers (-SNAPSHOT, -alpha-1, -rc1, -jre, .Final) against the release."""
+    m = NUMERIC_PREFIX.match(e)
+    if not m:
+        return [e]
+    rel, rest = m.groups()
+    parts = [int(p) for p in rel.split(".")]
+    out = [e, rel, rel + "-SNAPSHOT", rel + "-alpha-1", rel + "-rc1", rel + "-RC2", rel + ".Final",
+           rel + "-jre", rel + "-SP1"]
+    if not rest:
+        out += [e + ".0", e + ".1", ".".join(map(str, parts[:-1] + [parts[-1] + 1]))]
+        if parts[-1] > 0:
+            out.append(".".join(map(str, parts[:-1] + [parts[-1] - 1])))
+    return out
+
+
 def neighbours(eco: str, name: str, e: str) -> list[str]:
     if eco == "PyPI":
         return pep440_neighbours(e)
+    if eco == "RubyGems":
+        return gem_neighbours(e)
+    if eco == "Maven":
+        return maven_neighbours(e)
     if eco == "Go":
         return go_stdlib_neighbours(e) if name == "stdlib" else go_module_neighbours(e)
     return semver_neighbours(e)
@@ -176,13 +218,19 @@ def main(argv=None) -> int:
             if eco == "npm" and name.startswith("@"):
                 purl = f"pkg:npm/{quote(name[:name.index('/')], safe='')}/" \
                        f"{quote(name[name.index('/') + 1:], safe='')}@{quote(v, safe='')}"
+            comp = {"bom-ref": "", "type": "library", "name": name, "version": v, "purl": purl}
+            pkg_id = f"{name}@{v}"
+            if eco == "Maven":  # CycloneDX as Trivy writes a jar: group + artifact, id g:a:v
+                group, _, artifact = name.partition(":")
+                purl = f"pkg:maven/{quote(group, safe='')}/{quote(artifact, safe='')}@{quote(v, safe='')}"
+                comp.update(group=group, name=artifact, purl=purl)
+                pkg_id = f"{name}:{v}"
             ref = f"{purl}#{target}"
-            components.append({
-                "bom-ref": ref, "type": "library", "name": name, "version": v, "purl": purl,
-                "properties": [{"name": "aquasecurity:trivy:FilePath", "value": target},
-                               {"name": "aquasecurity:trivy:PkgID", "value": f"{name}@{v}"},
-                               {"name": "aquasecurity:trivy:PkgType", "value": typ}],
-            })
+            comp["bom-ref"] = ref
+            comp["properties"] = [{"name": "aquasecurity:trivy:FilePath", "value": target},
+                                  {"name": "aquasecurity:trivy:PkgID", "value": pkg_id},
+                                  {"name": "aquasecurity:trivy:PkgType", "value": typ}]
+            components.append(comp)
             deps[f"palisade:app:{typ}:{target}"].append(ref)
             counts[eco] += 1
     root = "palisade:image:oracle-sweep"

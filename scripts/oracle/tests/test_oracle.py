@@ -74,6 +74,27 @@ RECORDS = [
     rec("X-RS-1", "crates.io", "time", [rng("SEMVER", ("introduced", "0.0.0-0"), ("fixed", "0.2.0"))]),
     rec("X-RS-2", "crates.io", "smallvec", [rng("SEMVER", ("introduced", "1.6.0"), ("fixed", "1.6.1"))]),
     rec("X-RS-3", "crates.io", "regex", [rng("SEMVER", ("introduced", "0"), ("fixed", "1.5.5"))]),
+    # RubyGems (Gem::Version): a pre-release sorts below its release ("3.0.0.beta1" < "3.0")
+    rec("X-GEM-1", "RubyGems", "rack", [rng("ECOSYSTEM", ("introduced", "0"), ("fixed", "2.0.9"))]),
+    rec("X-GEM-2", "RubyGems", "actionpack", [rng("ECOSYSTEM", ("introduced", "5.0.0.beta1"),
+                                                  ("fixed", "5.0.0.beta1.1"))]),
+    rec("X-GEM-3", "RubyGems", "rack", [rng("ECOSYSTEM", ("introduced", "3.0"), ("fixed", "3.0.1"))]),
+    # rubysec patched_versions ["~> 1.13.6", ">= 1.14.3"] as the converter writes them: ~> 1.13.6 is
+    # [1.13.6, 1.14), so 1.14.0.rc1 (< 1.14) is patched and 1.14.0 is not
+    rec("X-GEM-4", "RubyGems", "nokogiri", [rng("ECOSYSTEM", ("introduced", "0"), ("fixed", "1.13.6"),
+                                                ("introduced", "1.14"), ("fixed", "1.14.3"))]),
+    rec("X-GEM-5", "RubyGems", "activesupport", versions=["6.1.4.1.0"]),  # == 6.1.4.1
+    rec("X-GEM-6", "RubyGems", "legacy-gem", [rng("ECOSYSTEM", ("introduced", "0"), ("fixed", "1.0"))]),
+    # Maven (ComparableVersion): qualifiers sort below the release, numbers compare as numbers
+    rec("X-MVN-1", "Maven", "org.apache.logging.log4j:log4j-core",
+        [rng("ECOSYSTEM", ("introduced", "2.13.0"), ("fixed", "2.15.0"))]),
+    rec("X-MVN-2", "Maven", "com.fasterxml.jackson.core:jackson-databind",
+        [rng("ECOSYSTEM", ("introduced", "0"), ("fixed", "2.10.0"))]),  # 2.9.10 < 2.10.0
+    rec("X-MVN-3", "Maven", "com.example:demo", [rng("ECOSYSTEM", ("introduced", "0"), ("fixed", "0.0.1"))]),
+    rec("X-MVN-4", "Maven", "org.apache.logging.log4j:log4j-api", versions=["2.14"]),  # == 2.14.0
+    rec("X-MVN-5", "Maven", "org.apache.logging.log4j:log4j-core",
+        [rng("ECOSYSTEM", ("introduced", "2.15.0"), ("fixed", "2.16.0"))]),
+    rec("X-MVN-6", "Maven", "com.google.guava:guava", [rng("ECOSYSTEM", ("introduced", "0"), ("fixed", "24.1.1"))]),
 ]
 
 
@@ -122,7 +143,36 @@ REPORT = {
                              vuln("X-RS-2", [], "smallvec", "1.6.0+build.5", fixed="1.6.1"),
                              vuln("X-RS-4", [], "rustls", "0.23.5", fixed="0.23.18")]},
         {"Target": "Gemfile.lock", "Class": "lang-pkgs", "Type": "bundler",
-         "Packages": [{"Name": "rails", "Version": "1.0"}], "Vulnerabilities": []},
+         "Packages": [{"Name": "rails", "Version": "1.0"},
+                      {"Name": "legacy-gem", "Version": "not a version!"}], "Vulnerabilities": []},
+        {"Target": "Ruby", "Class": "lang-pkgs", "Type": "gemspec",
+         "Packages": [{"Name": "rack", "Version": "2.0.8"}, {"Name": "rack", "Version": "3.0.0.beta1"},
+                      {"Name": "actionpack", "Version": "5.0.0.beta1"},
+                      {"Name": "nokogiri", "Version": "1.13.5"}, {"Name": "nokogiri", "Version": "1.14.0.rc1"},
+                      {"Name": "nokogiri", "Version": "1.14.0"}, {"Name": "activesupport", "Version": "6.1.4.1"}],
+         "Vulnerabilities": [vuln("X-GEM-1", [], "rack", "2.0.8", fixed="2.0.9"),
+                             vuln("X-GEM-3", [], "rack", "3.0.0.beta1", fixed="3.0.1"),  # wrongly
+                             vuln("X-GEM-2", [], "actionpack", "5.0.0.beta1", fixed="5.0.0.beta1.1"),
+                             vuln("X-GEM-4", [], "nokogiri", "1.13.5", fixed="1.13.6"),
+                             vuln("X-GEM-4", [], "nokogiri", "1.14.0.rc1", fixed="1.14.3"),  # wrongly
+                             vuln("X-GEM-4", [], "nokogiri", "1.14.0", fixed="1.14.3"),
+                             vuln("X-GEM-5", [], "activesupport", "6.1.4.1")]},
+        {"Target": "Java", "Class": "lang-pkgs", "Type": "jar",
+         "Packages": [{"Name": "org.apache.logging.log4j:log4j-core", "Version": "2.14.1"},
+                      {"Name": "org.apache.logging.log4j:log4j-core", "Version": "2.15.0-rc1"},
+                      {"Name": "com.fasterxml.jackson.core:jackson-databind", "Version": "2.9.10"},
+                      {"Name": "com.example:demo", "Version": "0.0.1-SNAPSHOT"},
+                      {"Name": "org.apache.logging.log4j:log4j-api", "Version": "2.14.0"},
+                      {"Name": "com.google.guava:guava", "Version": "24.1-jre"}],
+         "Vulnerabilities": [
+             vuln("X-MVN-1", [], "org.apache.logging.log4j:log4j-core", "2.14.1", fixed="2.15"),  # = 2.15.0
+             vuln("X-MVN-1", [], "org.apache.logging.log4j:log4j-core", "2.15.0-rc1", fixed="2.15.0"),
+             vuln("X-MVN-5", [], "org.apache.logging.log4j:log4j-core", "2.15.0-rc1", fixed="2.16.0"),  # wrongly
+             vuln("X-MVN-2", [], "com.fasterxml.jackson.core:jackson-databind", "2.9.10", fixed="2.10.0"),
+             vuln("X-MVN-3", [], "com.example:demo", "0.0.1-SNAPSHOT", fixed="0.0.1"),
+             vuln("X-MVN-4", [], "org.apache.logging.log4j:log4j-api", "2.14.0"),
+             # X-MVN-6 for guava 24.1-jre missing
+         ]},
     ],
 }
 
@@ -190,12 +240,29 @@ class EndToEnd(unittest.TestCase):
             ("bin/app", "golang.org/x/text", "v0.3.7", "X-GO-2"),
             ("Cargo.lock", "time", "0.1.43", "X-RS-1"),
             ("Cargo.lock", "smallvec", "1.6.0+build.5", "X-RS-2"),  # build metadata ignored
+            ("Ruby", "rack", "2.0.8", "X-GEM-1"),
+            ("Ruby", "actionpack", "5.0.0.beta1", "X-GEM-2"),  # a pre-release lower bound
+            ("Ruby", "nokogiri", "1.13.5", "X-GEM-4"),
+            ("Ruby", "nokogiri", "1.14.0", "X-GEM-4"),
+            ("Ruby", "activesupport", "6.1.4.1", "X-GEM-5"),  # 6.1.4.1 == 6.1.4.1.0
+            ("Java", "org.apache.logging.log4j:log4j-core", "2.14.1", "X-MVN-1"),
+            ("Java", "org.apache.logging.log4j:log4j-core", "2.15.0-rc1", "X-MVN-1"),  # rc1 < 2.15.0
+            ("Java", "com.fasterxml.jackson.core:jackson-databind", "2.9.10", "X-MVN-2"),
+            ("Java", "com.example:demo", "0.0.1-SNAPSHOT", "X-MVN-3"),  # SNAPSHOT < release
+            ("Java", "org.apache.logging.log4j:log4j-api", "2.14.0", "X-MVN-4"),  # 2.14 == 2.14.0
+            ("Java", "com.google.guava:guava", "24.1-jre", "X-MVN-6"),  # 24.1-jre < 24.1.1
         })
 
     def test_differences(self):
-        self.assertEqual(self.ids("only_oracle"), {("Python", "zope.interface", "5.0", "X-PY-1")})
-        self.assertEqual(self.ids("only_palisade"), {("Python", "Django", "3.2", "X-PY-5"),
-                                                     ("Cargo.lock", "rustls", "0.23.5", "X-RS-4")})
+        self.assertEqual(self.ids("only_oracle"), {("Python", "zope.interface", "5.0", "X-PY-1"),
+                                                   ("Java", "com.google.guava:guava", "24.1-jre", "X-MVN-6")})
+        self.assertEqual(self.ids("only_palisade"), {
+            ("Python", "Django", "3.2", "X-PY-5"),
+            ("Cargo.lock", "rustls", "0.23.5", "X-RS-4"),
+            ("Ruby", "rack", "3.0.0.beta1", "X-GEM-3"),  # 3.0.0.beta1 < 3.0
+            ("Ruby", "nokogiri", "1.14.0.rc1", "X-GEM-4"),  # inside ~> 1.13.6
+            ("Java", "org.apache.logging.log4j:log4j-core", "2.15.0-rc1", "X-MVN-5"),  # rc1 < 2.15.0
+        })
         why = {e["id"]: e["why"] for e in self.doc["only_palisade"]}
         self.assertIn("tie: introduced and fixed both at 0.23.0", why["X-RS-4"])
 
@@ -210,7 +277,7 @@ class EndToEnd(unittest.TestCase):
 
     def test_unevaluable(self):
         self.assertEqual({(e["package"], e["id"]) for e in self.doc["unevaluable"]},
-                         {("regex", "X-RS-3")})
+                         {("regex", "X-RS-3"), ("legacy-gem", "X-GEM-6")})
 
     def test_table(self):
         t = self.doc["table"]
@@ -219,6 +286,48 @@ class EndToEnd(unittest.TestCase):
         self.assertEqual(t["npm"]["both"], 3)
         self.assertEqual(t["Go"]["both"], 4)
         self.assertEqual(t["crates.io"]["both"], 2)
+        self.assertEqual((t["RubyGems"]["both"], t["RubyGems"]["only-palisade"], t["RubyGems"]["unevaluable"]),
+                         (5, 2, 1))
+        self.assertEqual((t["Maven"]["both"], t["Maven"]["only-oracle"], t["Maven"]["only-palisade"]), (5, 1, 1))
+
+    def test_fixed_versions_of_new_ecosystems(self):
+        fixes = {(e["package"], e["version"], e["id"]): e["fixed_version"] for e in self.doc["expected"]}
+        self.assertEqual(fixes[("actionpack", "5.0.0.beta1", "X-GEM-2")], "5.0.0.beta1.1")
+        self.assertEqual(fixes[("nokogiri", "1.14.0", "X-GEM-4")], "1.14.3")
+        self.assertEqual(fixes[("org.apache.logging.log4j:log4j-core", "2.14.1", "X-MVN-1")], "2.15.0")
+        self.assertIsNone(fixes[("org.apache.logging.log4j:log4j-api", "2.14.0", "X-MVN-4")])
+
+
+class Helpers(unittest.TestCase):
+    """The RubyGems and Maven helpers answer by their tools, in the common protocol."""
+
+    def ask(self, eco, pairs):
+        args = oracle.build_parser().parse_args(["--report", "x", "--osv", "x"])
+        comps = oracle.Comparisons(oracle.comparator_commands(args), args.node_modules)
+        for a, b in pairs:
+            comps.want(eco, a, b)
+        comps.run()
+        out = {}
+        for a, b in pairs:
+            try:
+                out[(a, b)] = comps.cmp(eco, a, b)
+            except oracle.Unevaluable:
+                out[(a, b)] = None
+        return out
+
+    def test_gem(self):
+        got = self.ask("RubyGems", [("1.0.a", "1.0"), ("1.0", "1.0.0"), ("5.0.0.beta1", "5.0.0.beta1.1"),
+                                    ("1.14.0.rc1", "1.14"), ("2.0.10", "2.0.9"), ("not a version!", "1")])
+        self.assertEqual(got, {("1.0.a", "1.0"): -1, ("1.0", "1.0.0"): 0, ("5.0.0.beta1", "5.0.0.beta1.1"): -1,
+                               ("1.14.0.rc1", "1.14"): -1, ("2.0.10", "2.0.9"): 1, ("not a version!", "1"): None})
+
+    def test_maven(self):
+        got = self.ask("Maven", [("1.0-alpha-1", "1.0"), ("1.0", "1.0.0"), ("1.0-SNAPSHOT", "1.0"),
+                                 ("2.9.10", "2.10.0"), ("1.0.0.Final", "1.0.0"), ("2.0-RC1", "2.0-rc1"),
+                                 ("", "1")])
+        self.assertEqual(got, {("1.0-alpha-1", "1.0"): -1, ("1.0", "1.0.0"): 0, ("1.0-SNAPSHOT", "1.0"): -1,
+                               ("2.9.10", "2.10.0"): -1, ("1.0.0.Final", "1.0.0"): 0, ("2.0-RC1", "2.0-rc1"): 0,
+                               ("", "1"): None})
 
 
 if __name__ == "__main__":
