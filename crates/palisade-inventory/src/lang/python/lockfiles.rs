@@ -3,8 +3,9 @@
 //! Each lists the whole resolved tree. What is listed follows Trivy's defaults, so that both
 //! report the same packages: Pipfile.lock's `default` section only (`develop` holds the
 //! development tools), poetry.lock without the packages it marks `category = "dev"` (lockfiles
-//! of Poetry before 1.5), and uv.lock without the project itself (its root package, whose
-//! source is the lockfile's own directory, `editable = "."` or `virtual = "."`).
+//! of Poetry before 1.5) or whose `groups` lack `main` (Poetry 2), and uv.lock without the
+//! project itself (its root package, whose source is the lockfile's own directory,
+//! `editable = "."` or `virtual = "."`).
 
 use std::collections::BTreeMap;
 use std::io::Read;
@@ -44,7 +45,7 @@ impl FileAnalyzer for Lockfiles {
     }
 
     fn version(&self) -> u32 {
-        1
+        2
     }
 
     fn wants(&self, file: &FileInfo<'_>) -> bool {
@@ -87,6 +88,23 @@ struct PoetryPackage {
     /// `main` or `dev` in lockfiles of Poetry before 1.5.
     #[serde(default)]
     category: Option<String>,
+    /// The dependency groups that need the package, in lockfiles of Poetry 2 (`lock-version`
+    /// 2.1): `["main"]`, `["dev"]`, `["dev", "main"]`. Only `main` is what the application runs.
+    #[serde(default)]
+    groups: Option<Vec<String>>,
+}
+
+impl PoetryPackage {
+    /// Whether only development tools need it: `category = "dev"` (Poetry before 1.5), or
+    /// groups without `main` (Poetry 2). Such packages are left out, as for Pipfile.lock's
+    /// `develop` section.
+    fn is_dev(&self) -> bool {
+        self.category.as_deref() == Some("dev")
+            || self
+                .groups
+                .as_ref()
+                .is_some_and(|g| !g.iter().any(|g| g == "main"))
+    }
 }
 
 #[derive(Deserialize)]
@@ -151,7 +169,7 @@ fn poetry(data: &[u8]) -> Result<Vec<(String, String)>, AnalyzeError> {
     Ok(lock
         .package
         .into_iter()
-        .filter(|p| p.category.as_deref() != Some("dev"))
+        .filter(|p| !p.is_dev())
         .map(|p| (p.name, p.version.trim().to_string()))
         .filter(|(_, v)| !v.is_empty())
         .collect())
@@ -381,6 +399,15 @@ source = { registry = "https://pypi.org/simple" }
         assert_eq!(
             run("poetry.lock", "[metadata]\nlock-version = \"2.0\"\n").expect("parses"),
             vec![]
+        );
+        // Poetry 2: groups instead of category; a package both groups need is kept.
+        let v2 = "[[package]]\nname = \"requests\"\nversion = \"2.19.0\"\ngroups = [\"main\"]\n\n\
+                  [[package]]\nname = \"pytest\"\nversion = \"8.3.0\"\ngroups = [\"dev\"]\n\n\
+                  [[package]]\nname = \"idna\"\nversion = \"2.7\"\ngroups = [\"dev\", \"main\"]\n\n\
+                  [metadata]\nlock-version = \"2.1\"\n";
+        assert_eq!(
+            run("poetry.lock", v2).expect("parses"),
+            pairs(&[("requests", "2.19.0"), ("idna", "2.7")])
         );
     }
 
