@@ -17,6 +17,7 @@
 #   trivy image --input docker/NAME.tar --format json --scanners '' --list-all-pkgs --skip-db-update
 #         --skip-java-db-update --offline-scan      (packages only; Trivy's image scan reads installed
 #         packages, not lockfiles, and with no scanner it leaves jars alone: see scripts/oracle/README.md)
+#   trivy image ... --format cyclonedx, with an empty Java DB (trivy-java-db-stub.sh): its jar components
 #   syft scan oci-dir:oci/NAME -o json             (default catalogers for an image: installed packages)
 #   syft scan oci-dir:oci/NAME --override-default-catalogers all -o json   (lockfiles too; "syft-all")
 #   palisade image --db DB --format json --list-all-pkgs --no-cache oci:oci/NAME:latest
@@ -54,6 +55,13 @@ if [ "$TRIVY" != none ]; then
     --skip-db-update --skip-java-db-update --offline-scan --input "$IMAGES/docker/$n.tar" \
     -o "$OUT/$n.trivy.json" 2>"$OUT/$n.trivy.log" || { cat "$OUT/$n.trivy.log" >&2; exit 2; }
   args+=(--trivy "$OUT/$n.trivy.json")
+  # Jars: only Trivy's CycloneDX output reads them with no scanner, and only with a Java DB
+  # (an empty one: no manifest or file-name guess is confirmed, pom.properties alone count).
+  bash "$here/trivy-java-db-stub.sh" "$OUT/trivy-cache" 2>/dev/null
+  "$TRIVY" image --quiet --cache-dir "$OUT/trivy-cache" --format cyclonedx --scanners '' \
+    --skip-db-update --skip-java-db-update --offline-scan --input "$IMAGES/docker/$n.tar" \
+    -o "$OUT/$n.trivy.cdx.json" 2>"$OUT/$n.trivy-cdx.log" || { cat "$OUT/$n.trivy-cdx.log" >&2; exit 2; }
+  args+=(--trivy-cdx "$OUT/$n.trivy.cdx.json")
 fi
 if [ "$SYFT" != none ]; then
   [ -x "$SYFT" ] || { log "no syft at $SYFT (SYFT=none skips it)"; exit 2; }

@@ -92,6 +92,21 @@ def load_trivy_like(path):
     return out
 
 
+def load_trivy_cdx_jars(path):
+    """Trivy's CycloneDX BOM, its `jar` components only: Trivy's JSON with no scanner leaves
+    archives alone, while its CycloneDX output reads them (with the empty Java DB that
+    trivy-java-db-stub.sh writes, which confirms no manifest or file-name guess)."""
+    out = []
+    doc = json.load(open(path))
+    for c in doc.get("components") or []:
+        props = {p.get("name"): p.get("value") for p in c.get("properties") or []}
+        if props.get("aquasecurity:trivy:PkgType") != "jar":
+            continue
+        name = f"{c['group']}:{c['name']}" if c.get("group") else c.get("name", "")
+        out.append(("jar", name, c.get("version", ""), props.get("aquasecurity:trivy:FilePath", "")))
+    return out
+
+
 SYFT_LOCK = {"yarn.lock": "yarn", "pnpm-lock.yaml": "pnpm", "package-lock.json": "npm",
              "npm-shrinkwrap.json": "npm", "poetry.lock": "poetry", "Pipfile.lock": "pipenv",
              "uv.lock": "uv", "packages.lock.json": "nuget", "packages.config": "nuget"}
@@ -186,6 +201,7 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--manifest", required=True)
     ap.add_argument("--trivy")
+    ap.add_argument("--trivy-cdx", help="Trivy's CycloneDX BOM, for its jar components")
     ap.add_argument("--syft", help="Syft JSON, default (image) catalogers")
     ap.add_argument("--syft-all", help="Syft JSON, --override-default-catalogers all (lockfiles too)")
     ap.add_argument("--palisade")
@@ -199,7 +215,10 @@ def main(argv=None):
 
     tools, notes_top = [], []
     if args.trivy:
-        tools.append(Listing("trivy", load_trivy_like(args.trivy)))
+        rows = load_trivy_like(args.trivy)
+        if args.trivy_cdx:
+            rows = [r for r in rows if r[0] != "jar"] + load_trivy_cdx_jars(args.trivy_cdx)
+        tools.append(Listing("trivy", rows))
     skipped_all = collections.Counter()
     for label, path in (("syft", args.syft), ("syft-all", args.syft_all)):
         if path:
