@@ -469,6 +469,7 @@ fn custom_rule(ctx: &mut Ctx, index: usize, v: &Value) -> Option<Rule> {
         allow_rules,
         exclude_blocks,
         check: None,
+        boundary: None,
         builtin: false,
     })
 }

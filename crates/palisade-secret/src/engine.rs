@@ -116,6 +116,13 @@ impl Scanner {
                     .secret_group
                     .and_then(|g| locs.get(g))
                     .unwrap_or((a, e));
+                if let Some(class) = rule.boundary
+                    && ((ss > 0 && class(buf[ss - 1])) || buf.get(se).is_some_and(|&b| class(b)))
+                {
+                    // Part of a longer run: a later start may still be a whole token.
+                    pos = a + 1;
+                    continue;
+                }
                 pos = se.max(a + 1);
                 if se <= ss {
                     continue;

@@ -134,6 +134,9 @@ impl AllowRule {
 /// `false` to drop the candidate. It sees the secret bytes only.
 pub(crate) type SecretCheck = fn(&[u8]) -> bool;
 
+/// A set of bytes, as a predicate.
+pub(crate) type ByteClass = fn(u8) -> bool;
+
 /// One detection rule, compiled.
 #[derive(Debug, Clone)]
 pub struct Rule {
@@ -154,6 +157,10 @@ pub struct Rule {
     pub(crate) allow_rules: Vec<AllowRule>,
     pub(crate) exclude_blocks: Vec<Regex>,
     pub(crate) check: Option<SecretCheck>,
+    /// Bytes that must not touch the secret on either side (a word boundary for alphabets `\b`
+    /// does not describe, such as Entra secrets with `~ . -`). Checked in code so the regex can
+    /// start with its literal and be found by the fast literal search.
+    pub(crate) boundary: Option<ByteClass>,
     /// Whether this rule ships with Palisade (built-in) or comes from a config file.
     pub builtin: bool,
 }

@@ -2,7 +2,7 @@
 
 use std::io::{self, Read};
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 
 use crate::allow::{self, PathSkip};
 use crate::builtin;
@@ -178,6 +178,7 @@ impl Scanner {
             // Standard semantics so that overlapping keywords (`sk-` inside `sk-ant-`) are all
             // seen; the automaton is case-insensitive and exact-case keywords are re-checked.
             AhoCorasickBuilder::new()
+                .kind(Some(AhoCorasickKind::DFA))
                 .match_kind(MatchKind::Standard)
                 .ascii_case_insensitive(true)
                 .build(entries.iter().map(|e| e.text.as_slice()))

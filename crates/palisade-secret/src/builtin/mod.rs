@@ -9,8 +9,9 @@
 
 mod extra;
 mod trivy;
+mod trivy_cloud;
 
-use crate::rule::{self, AllowRule, Keyword, KeywordCase, Rule, SecretCheck, Severity};
+use crate::rule::{self, AllowRule, ByteClass, Keyword, KeywordCase, Rule, SecretCheck, Severity};
 
 /// How a built-in rule's regex is written.
 #[derive(Clone, Copy)]
@@ -40,6 +41,7 @@ pub(crate) struct Def {
     pub(crate) keywords: &'static [&'static str],
     pub(crate) path: Option<&'static str>,
     pub(crate) check: Option<SecretCheck>,
+    pub(crate) boundary: Option<ByteClass>,
     /// Rule-local allow rules: (id, regex on the full match).
     pub(crate) allow: &'static [(&'static str, &'static str)],
 }
@@ -63,8 +65,14 @@ impl Def {
             keywords,
             path: None,
             check: None,
+            boundary: None,
             allow: &[],
         }
+    }
+
+    pub(crate) const fn boundary(mut self, class: ByteClass) -> Def {
+        self.boundary = Some(class);
+        self
     }
 
     pub(crate) const fn path(mut self, path: &'static str) -> Def {
@@ -111,8 +119,8 @@ impl Def {
 
     fn compile(&self) -> Rule {
         let pattern = self.pattern();
-        // The built-in patterns are fixed strings checked by `every_builtin_compiles`; a failure
-        // here is a bug in this file, caught by the test suite before any release.
+        // The built-in patterns are fixed strings checked by the `every_builtin_compiles` test; a
+        // failure here is a bug in this crate, caught by the test suite before any release.
         let regex = match rule::compile(&pattern) {
             Ok(r) => r,
             Err(e) => panic!("built-in rule {} does not compile: {e}", self.id),
@@ -152,6 +160,7 @@ impl Def {
                 .collect(),
             exclude_blocks: Vec::new(),
             check: self.check,
+            boundary: self.boundary,
             regex,
             builtin: true,
         }
@@ -160,7 +169,10 @@ impl Def {
 
 /// All built-in rule definitions, Trivy's first, in Trivy's order.
 pub(crate) fn defs() -> impl Iterator<Item = &'static Def> {
-    trivy::DEFS.iter().chain(extra::DEFS.iter())
+    trivy::DEFS
+        .iter()
+        .chain(trivy_cloud::DEFS.iter())
+        .chain(extra::DEFS.iter())
 }
 
 /// Compiles every built-in rule. Takes a few tens of milliseconds: build a
@@ -187,7 +199,11 @@ pub struct RuleInfo {
 /// The built-in rules' metadata, one entry per id (a rule written as two patterns appears once).
 pub fn builtin_rule_info() -> Vec<RuleInfo> {
     let mut out: Vec<RuleInfo> = Vec::new();
-    for (defs, trivy) in [(trivy::DEFS, true), (extra::DEFS, false)] {
+    for (defs, trivy) in [
+        (trivy::DEFS, true),
+        (trivy_cloud::DEFS, true),
+        (extra::DEFS, false),
+    ] {
         for d in defs {
             if out.iter().any(|r| r.id == d.id) {
                 continue;
@@ -206,6 +222,16 @@ pub fn builtin_rule_info() -> Vec<RuleInfo> {
 
 /// Secret checks shared by several rules.
 pub(crate) mod checks {
+    /// ASCII letters and digits.
+    pub(crate) fn alnum(b: u8) -> bool {
+        b.is_ascii_alphanumeric()
+    }
+
+    /// The alphabet of Entra ID client secrets.
+    pub(crate) fn entra(b: u8) -> bool {
+        b.is_ascii_alphanumeric() || matches!(b, b'_' | b'~' | b'.' | b'-')
+    }
+
     /// A 40-character hexadecimal value is a SHA-1 (a git commit, a checksum), not an AWS secret
     /// key: those are base64 and all-hex has a probability of about 2^-80.
     pub(crate) fn not_all_hex(secret: &[u8]) -> bool {
@@ -236,5 +262,36 @@ pub(crate) mod checks {
         ];
         let lower = secret.to_ascii_lowercase();
         !WORDS.iter().any(|w| lower == w.as_bytes()) && !secret.starts_with(b"$")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_builtin_compiles() {
+        let rules = rules();
+        assert_eq!(rules.len(), defs().count());
+        for (rule, def) in rules.iter().zip(defs()) {
+            assert!(!rule.keywords.is_empty(), "{} has no keyword", def.id);
+            if def.pattern().contains("(?P<secret>") {
+                assert!(rule.secret_group.is_some(), "{}", def.id);
+            }
+        }
+    }
+
+    #[test]
+    fn ids_are_unique_per_metadata() {
+        let info = builtin_rule_info();
+        for d in defs() {
+            let i = info.iter().find(|r| r.id == d.id).expect("listed");
+            assert_eq!(
+                (i.category, i.title, i.severity),
+                (d.category, d.title, d.severity),
+                "{}",
+                d.id
+            );
+        }
     }
 }
