@@ -13,13 +13,24 @@ import sys
 from collections import defaultdict
 
 
-def findings(path):
+def findings(path, meta=False):
     with open(path) as f:
         doc = json.load(f)
     out = []
     for r in doc.get("Results") or []:
         for s in r.get("Secrets") or []:
-            out.append((r["Target"], s["StartLine"], s["EndLine"], s["RuleID"]))
+            if meta:
+                out.append((r["Target"], s["StartLine"], s["EndLine"], (s["RuleID"], s["Category"], s["Title"], s["Severity"])))
+            else:
+                out.append((r["Target"], s["StartLine"], s["EndLine"], s["RuleID"]))
+    return out
+
+
+def metadata_by_line(path):
+    out = defaultdict(set)
+    for target, start, end, meta in findings(path, meta=True):
+        for line in range(start, end + 1):
+            out[(target, line)].add(meta)
     return out
 
 
@@ -69,6 +80,14 @@ def main():
             for m in extra:
                 by_rule[rules[m]] += 1
             print(f"found by {name}, missed by {first}: {len(extra)} " + ", ".join(f"{r}×{n}" for r, n in sorted(by_rule.items())))
+            # The reporting contract: the same RuleID, Category, Title and Severity.
+            ref, other = metadata_by_line(tools[0][1]), metadata_by_line(dict(tools)[name])
+            keys = [k for k in rules if k in ref]
+            same = sum(1 for k in keys if ref[k] <= other.get(k, set()))
+            print(f"{first} findings on planted lines that {name} reports with the same RuleID/Category/Title/Severity: {same}/{len(keys)}")
+            for k in keys:
+                if not ref[k] <= other.get(k, set()):
+                    print(f"  {k[0]}:{k[1]} {sorted(ref[k] - other.get(k, set()))}")
     return 0
 
 

@@ -50,3 +50,9 @@ fn path_skips_are_available_before_reading() {
     assert!(s.path_skip("usr/share/doc/x/README").is_some());
     assert!(s.path_skip("/app/.env").is_none());
 }
+
+#[test]
+fn the_scanner_can_be_shared_between_threads() {
+    fn shareable<T: Send + Sync>() {}
+    shareable::<Scanner>();
+}

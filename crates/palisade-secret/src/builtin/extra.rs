@@ -328,9 +328,10 @@ pub(crate) static DEFS: &[Def] = &[
         "Square",
         "Square Access Token",
         H,
-        raw(r"\b(?P<secret>EAAA[A-Za-z0-9_\-]{60}|sq0(?:atp|csp)-[A-Za-z0-9_\-]{22,43})\b"),
+        raw(r"EAAA[A-Za-z0-9_\-]{60}|sq0(?:atp|csp)-[A-Za-z0-9_\-]{22,43}"),
         &["EAAA", "sq0atp-", "sq0csp-"],
-    ),
+    )
+    .boundary(checks::base64url),
     // JFrog API keys (AKCp + 69) and reference tokens (base64 of "reftkn:01:").
     Def::new(
         "palisade-jfrog-token",
@@ -395,9 +396,10 @@ pub(crate) static DEFS: &[Def] = &[
         "Figma",
         "Figma Personal Access Token",
         M,
-        raw(r"\b(?P<secret>figd_[A-Za-z0-9_\-]{40})\b"),
+        raw(r"figd_[A-Za-z0-9_\-]{40}"),
         &["figd_"],
-    ),
+    )
+    .boundary(checks::base64url),
     Def::new(
         "palisade-buildkite-token",
         "Buildkite",
@@ -438,7 +440,8 @@ pub(crate) static DEFS: &[Def] = &[
         "Fly.io",
         "Fly.io Access Token",
         H,
-        raw(r"\b(?P<secret>fo1_[A-Za-z0-9_\-]{43})\b"),
+        raw(r"fo1_[A-Za-z0-9_\-]{43}"),
         &["fo1_"],
-    ),
+    )
+    .boundary(checks::base64url),
 ];

@@ -227,6 +227,11 @@ pub(crate) mod checks {
         b.is_ascii_alphanumeric()
     }
 
+    /// The base64url alphabet (tokens that may end in `-` or `_`, where `\b` does not help).
+    pub(crate) fn base64url(b: u8) -> bool {
+        b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-')
+    }
+
     /// The alphabet of Entra ID client secrets.
     pub(crate) fn entra(b: u8) -> bool {
         b.is_ascii_alphanumeric() || matches!(b, b'_' | b'~' | b'.' | b'-')
