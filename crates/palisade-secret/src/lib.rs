@@ -65,6 +65,13 @@
 //! memory stays around one chunk whatever the file size or line length, and findings equal those
 //! of a whole-file scan for matches up to [`ScanOptions::max_match_len`].
 //!
+//! Limits of streaming, all beyond what the built-in rules need: a keyword switches its rule on
+//! for the rest of the file, so a custom rule whose keyword lies outside its match, in a file
+//! larger than a chunk, misses matches before the keyword's first occurrence (Trivy checks
+//! keywords over the whole file); a match longer than `max_match_len` may be cut at a window end,
+//! where `$` and `\z` also hold; context lines starting more than
+//! [`ScanOptions::context_lookback`] bytes before a secret are left out of `Code`.
+//!
 //! # Redaction
 //!
 //! A [`Finding`] holds the redacted line and context only: the secret bytes are never stored
