@@ -16,8 +16,8 @@ use crate::layer::{
     DEFAULT_MAX_LAYER_BYTES, DEFAULT_MAX_LAYER_ENTRIES, LayerRead, LayerSpec, read_layer_with,
 };
 use crate::manifest::{
-    DOCKER_CONFIG, Descriptor, ImageConfig, RuntimeConfig, MAX_CONFIG_BYTES, MAX_INDEX_DEPTH, MAX_MANIFEST_BYTES,
-    Manifest, OCI_CONFIG,
+    DOCKER_CONFIG, Descriptor, ImageConfig, MAX_CONFIG_BYTES, MAX_INDEX_DEPTH, MAX_MANIFEST_BYTES,
+    Manifest, OCI_CONFIG, RuntimeConfig,
 };
 use crate::platform::{Platform, select_platform};
 use crate::reference::{ArchiveFormat, ImageSource, Reference, parse_source};

@@ -207,6 +207,9 @@ pub struct RuntimeConfig {
     pub labels: Vec<(String, String)>,
     /// `history[].created_by`, oldest first.
     pub history: Vec<String>,
+    /// `created_by` of the history entries that made a layer (not `empty_layer`), bottom
+    /// first: Trivy's `Layer.CreatedBy`. Empty when the history does not match the layers.
+    pub layer_created_by: Vec<String>,
 }
 
 fn strings(v: Option<&serde_json::Value>) -> Vec<String> {
@@ -247,19 +250,31 @@ impl ImageConfig {
             _ => Vec::new(),
         };
         labels.sort();
-        let history = match &self.history {
-            Some(serde_json::Value::Array(a)) => a
-                .iter()
-                .filter_map(|h| h.get("created_by")?.as_str().map(str::to_string))
-                .collect(),
-            _ => Vec::new(),
+        let entries: &[serde_json::Value] = match &self.history {
+            Some(serde_json::Value::Array(a)) => a,
+            _ => &[],
         };
+        let created_by = |h: &serde_json::Value| {
+            h.get("created_by")
+                .and_then(|c| c.as_str())
+                .map(str::to_string)
+        };
+        let history = entries.iter().filter_map(created_by).collect();
+        let mut layer_created_by: Vec<String> = entries
+            .iter()
+            .filter(|h| h.get("empty_layer").and_then(|e| e.as_bool()) != Some(true))
+            .map(|h| created_by(h).unwrap_or_default())
+            .collect();
+        if layer_created_by.len() != self.rootfs.diff_ids.len() {
+            layer_created_by.clear();
+        }
         RuntimeConfig {
             env: strings(field("Env")),
             entrypoint: strings(field("Entrypoint")),
             cmd: strings(field("Cmd")),
             labels,
             history,
+            layer_created_by,
         }
     }
 }

@@ -7,8 +7,8 @@
 //! `security-severity` is the CVSS base score when the advisory has one; dashboards then rank
 //! by it, and fall back to `level` otherwise.
 
-use crate::{Secret, Vulnerability};
 use crate::document::{DocumentInput, package_purl};
+use crate::{Secret, Vulnerability};
 use palisade_cvss::Severity;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;

@@ -40,6 +40,9 @@ pub struct Secret {
     /// The layer whose copy of the file holds the secret; absent for the image config.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub layer: Option<SecretLayer>,
+    /// Byte offset of the secret in the file.
+    #[serde(default)]
+    pub offset: u64,
 }
 
 /// Trivy's `Code` object.
@@ -66,8 +69,9 @@ pub struct CodeLine {
     /// Whether `content` was cut from a longer line.
     #[serde(default)]
     pub truncated: bool,
-    /// The line as shown highlighted; the same text as `content` in JSON.
-    #[serde(default)]
+    /// The line as shown highlighted; the same text as `content` in JSON (left out when
+    /// empty, as Trivy does).
+    #[serde(skip_serializing_if = "String::is_empty", default)]
     pub highlighted: String,
     /// First line of the secret.
     pub first_cause: bool,
@@ -85,6 +89,9 @@ pub struct SecretLayer {
     /// Uncompressed digest of the layer.
     #[serde(rename = "DiffID", skip_serializing_if = "Option::is_none", default)]
     pub diff_id: Option<String>,
+    /// The build step that made the layer (`history[].created_by`).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub created_by: Option<String>,
 }
 
 /// The secrets of one file (or the image config) as found in one place.
@@ -207,7 +214,9 @@ mod tests {
             layer: Some(SecretLayer {
                 digest: Some("sha256:aa".into()),
                 diff_id: Some("sha256:bb".into()),
+                created_by: None,
             }),
+            offset: 4,
         }
     }
 

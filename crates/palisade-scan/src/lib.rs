@@ -107,7 +107,11 @@ pub fn analyse_image_with(
     image.metadata.name = name.to_string();
     let mut found = Vec::new();
     if let Some(s) = secrets {
-        found = layer_secrets(&image.metadata.layers, &image.layer_records);
+        found = layer_secrets(
+            &image.metadata.layers,
+            &image.layer_records,
+            &image.metadata.runtime.layer_created_by,
+        );
         found.extend(config_secrets(s.scanner(), &image.metadata));
         // Counts only: a log line never carries a secret or its masked line.
         tracing::info!(

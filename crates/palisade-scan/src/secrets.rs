@@ -261,6 +261,7 @@ pub fn to_secrets(found: &FileScan) -> Vec<Secret> {
             },
             match_line: f.match_line.clone(),
             layer: None,
+            offset: f.offset,
         })
         .collect()
 }
@@ -284,13 +285,16 @@ fn encode(found: &FileScan) -> Option<Vec<u8>> {
     serde_json::to_vec(&to_secrets(found)).ok()
 }
 
-/// The secrets of every layer, each with the layer that holds it, bottom layer first.
+/// The secrets of every layer, each with the layer that holds it (and the build step that made
+/// it, from `created_by`, when the history matches the layers), bottom layer first. Targets are
+/// absolute paths, as Trivy names them.
 pub fn layer_secrets(
     layers: &[LayerInfo],
     records: &[Vec<(String, std::sync::Arc<[u8]>)>],
+    created_by: &[String],
 ) -> Vec<SecretFile> {
     let mut out = Vec::new();
-    for (info, recs) in layers.iter().zip(records) {
+    for (i, (info, recs)) in layers.iter().zip(records).enumerate() {
         for (path, bytes) in recs {
             let mut secrets: Vec<Secret> = match serde_json::from_slice(bytes) {
                 Ok(s) => s,
@@ -303,10 +307,11 @@ pub fn layer_secrets(
                 s.layer = Some(SecretLayer {
                     digest: Some(info.digest.clone()),
                     diff_id: info.diff_id.clone(),
+                    created_by: created_by.get(i).filter(|c| !c.is_empty()).cloned(),
                 });
             }
             out.push(SecretFile {
-                target: path.clone(),
+                target: format!("/{path}"),
                 secrets,
             });
         }
@@ -324,7 +329,8 @@ pub fn config_secrets(scanner: &Scanner, meta: &ImageMetadata) -> Option<SecretF
         labels: rt.labels.clone(),
         history: rt.history.clone(),
     };
-    let target = format!("{} (image config)", meta.name);
+    // Trivy names the image config's result by the artifact.
+    let target = meta.name.clone();
     let found = scanner.scan_image_config(&target, &fields);
     let secrets = to_secrets(&found);
     (!secrets.is_empty()).then_some(SecretFile { target, secrets })
@@ -352,12 +358,17 @@ mod tests {
             size: 1,
             media_type: None,
         }];
-        let files = layer_secrets(&layers, &[vec![("app/.env".to_string(), rec.into())]]);
+        let files = layer_secrets(
+            &layers,
+            &[vec![("app/.env".to_string(), rec.into())]],
+            &["COPY . /app".to_string()],
+        );
         assert_eq!(files.len(), 1);
-        assert_eq!(files[0].target, "app/.env");
+        assert_eq!(files[0].target, "/app/.env");
         let l = files[0].secrets[0].layer.as_ref().unwrap();
         assert_eq!(l.digest.as_deref(), Some("sha256:11"));
         assert_eq!(l.diff_id.as_deref(), Some("sha256:22"));
+        assert_eq!(l.created_by.as_deref(), Some("COPY . /app"));
         assert!(encode(&s.scanner().scan_bytes("app/a.txt", b"hello\n")).is_none());
     }
 
@@ -372,7 +383,10 @@ mod tests {
             size: doc.len() as u64,
             executable: false,
         };
-        assert!(i.wants_summary(&meta), "pip analyzer reads requirements.txt");
+        assert!(
+            i.wants_summary(&meta),
+            "pip analyzer reads requirements.txt"
+        );
         assert!(i.wants_record(&meta));
         let mut content = doc.as_bytes();
         let got = i.inspect(&meta, &mut content, true, true).unwrap();

@@ -87,7 +87,8 @@ pub fn scan_image(args: &ImageArgs) -> Result<Scanned> {
             palisade_scan::match_and_report(db, analysed.metadata, inventory, &report_opts)?
         }
         None => {
-            let mut s = palisade_scan::build_report(analysed.metadata, inventory, &[], &report_opts);
+            let mut s =
+                palisade_scan::build_report(analysed.metadata, inventory, &[], &report_opts);
             s.report.results.clear();
             s
         }
