@@ -2,7 +2,6 @@
 //! the layers (in parallel) and apply them in order.
 
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use palisade_vfs::{FileTree, Interest, Limits};
@@ -121,7 +120,7 @@ pub struct Image {
     pub tree: FileTree,
     /// Each layer's records (`Interest::wants_record`), bottom first, parallel to
     /// `metadata.layers`: what each layer held, whatever later layers deleted.
-    pub layer_records: Vec<Vec<(String, Arc<[u8]>)>>,
+    pub layer_records: Vec<palisade_vfs::LayerRecords>,
 }
 
 /// A blob to read, as a resolved manifest names it.

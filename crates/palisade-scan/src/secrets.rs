@@ -290,7 +290,7 @@ fn encode(found: &FileScan) -> Option<Vec<u8>> {
 /// absolute paths, as Trivy names them.
 pub fn layer_secrets(
     layers: &[LayerInfo],
-    records: &[Vec<(String, std::sync::Arc<[u8]>)>],
+    records: &[palisade_vfs::LayerRecords],
     created_by: &[String],
 ) -> Vec<SecretFile> {
     let mut out = Vec::new();

@@ -130,6 +130,9 @@ pub trait Interest: Send + Sync {
     }
 }
 
+/// One layer's records: `(path, record)` in the order the files appeared.
+pub type LayerRecords = Vec<(String, Arc<[u8]>)>;
+
 /// What [`Interest::inspect`] made of one entry.
 #[derive(Debug, Default)]
 pub struct Inspection {
@@ -222,7 +225,7 @@ pub struct LayerChanges {
     whiteouts: Vec<String>,
     opaque_dirs: Vec<String>,
     /// Per-layer records by path ([`Interest::wants_record`]); never applied to the tree.
-    records: Vec<(String, Arc<[u8]>)>,
+    records: LayerRecords,
     bytes: u64,
 }
 
@@ -306,7 +309,7 @@ impl LayerChanges {
     }
 
     /// Takes the layer's records out, before the layer is applied to a tree.
-    pub fn take_records(&mut self) -> Vec<(String, Arc<[u8]>)> {
+    pub fn take_records(&mut self) -> LayerRecords {
         std::mem::take(&mut self.records)
     }
 
