@@ -195,6 +195,32 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        /// Any bytes, fed in any split, never panic and give the whole-file scan's outcome.
+        #[test]
+        fn any_split_equals_the_whole_file_scan(
+            body in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..600),
+            plant in proptest::prelude::any::<bool>(),
+            step in 1usize..200,
+        ) {
+            let mut doc = body;
+            if plant {
+                doc.extend_from_slice(b"\naws_access_key_id = ");
+                doc.extend_from_slice(["AKIA", "Z7Q2", "M4NP", "X8RT", "W3KB"].concat().as_bytes());
+                doc.push(b'\n');
+            }
+            let s = small();
+            let whole = s.scan_bytes("app/.env", &doc);
+            let mut st = s.stream("app/.env", None);
+            for part in doc.chunks(step) {
+                st.feed(part);
+            }
+            let got = st.finish();
+            proptest::prop_assert_eq!(got.skipped, whole.skipped);
+            proptest::prop_assert_eq!(got.findings, whole.findings);
+        }
+    }
+
     #[test]
     fn binary_heads_and_skipped_paths_stop_early() {
         let s = Scanner::builtin();
