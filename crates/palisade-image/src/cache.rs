@@ -21,7 +21,7 @@ use sha2::{Digest, Sha256};
 use crate::layer::LayerRead;
 
 /// Entry format; bump when [`Entry`] changes.
-const MAGIC: &[u8; 8] = b"PLSDLC01";
+const MAGIC: &[u8; 8] = b"PLSDLC02";
 /// Largest entry read back: the per-layer budget of kept bytes plus generous overhead.
 const MAX_ENTRY_BYTES: u64 = 512 << 20;
 

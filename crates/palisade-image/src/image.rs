@@ -16,7 +16,7 @@ use crate::layer::{
 };
 use crate::manifest::{
     DOCKER_CONFIG, Descriptor, ImageConfig, MAX_CONFIG_BYTES, MAX_INDEX_DEPTH, MAX_MANIFEST_BYTES,
-    Manifest, OCI_CONFIG,
+    Manifest, OCI_CONFIG, RuntimeConfig,
 };
 use crate::platform::{Platform, select_platform};
 use crate::reference::{ArchiveFormat, ImageSource, Reference, parse_source};
@@ -107,6 +107,8 @@ pub struct ImageMetadata {
     pub repo_tags: Vec<String>,
     /// Config creation time.
     pub created: Option<String>,
+    /// Environment, command, labels and build history from the config.
+    pub runtime: RuntimeConfig,
 }
 
 /// An image reduced to the files analyzers asked for.
@@ -116,6 +118,9 @@ pub struct Image {
     pub metadata: ImageMetadata,
     /// The merged view of the wanted files across all layers.
     pub tree: FileTree,
+    /// Each layer's records (`Interest::wants_record`), bottom first, parallel to
+    /// `metadata.layers`: what each layer held, whatever later layers deleted.
+    pub layer_records: Vec<palisade_vfs::LayerRecords>,
 }
 
 /// A blob to read, as a resolved manifest names it.
@@ -235,7 +240,9 @@ pub fn read_image(
     let reads = read_layers(&plan, &diff_ids, opts, interest)?;
     let mut tree = FileTree::new();
     let mut layers = Vec::with_capacity(reads.len());
-    for (i, read) in reads.into_iter().enumerate() {
+    let mut layer_records = Vec::with_capacity(reads.len());
+    for (i, mut read) in reads.into_iter().enumerate() {
+        layer_records.push(read.changes.take_records());
         layers.push(LayerInfo {
             digest: read.digest,
             diff_id: diff_ids.get(i).cloned(),
@@ -267,8 +274,10 @@ pub fn read_image(
             layers,
             repo_tags: plan.repo_tags.clone(),
             created: config.created.clone(),
+            runtime: config.runtime(),
         },
         tree,
+        layer_records,
     })
 }
 

@@ -389,18 +389,29 @@ fn walk<R: Read>(
         let kind = entry.header().entry_type();
         match kind {
             tar::EntryType::Regular | tar::EntryType::Continuous | tar::EntryType::GNUSparse => {
+                let meta = EntryMeta {
+                    path: &path,
+                    size: entry.size(),
+                    executable: entry.header().mode().is_ok_and(|m| m & 0o111 != 0),
+                };
+                let record = interest.wants_record(&meta);
                 if !interest.wants_file(&path) {
-                    let meta = EntryMeta {
-                        path: &path,
-                        size: entry.size(),
-                        executable: entry.header().mode().is_ok_and(|m| m & 0o111 != 0),
+                    let summary = interest.wants_summary(&meta);
+                    if !summary && !record {
+                        continue;
+                    }
+                    let size = meta.size;
+                    let got = {
+                        let mut content = (&mut entry).take(size);
+                        interest.inspect(&meta, &mut content, summary, record)?
                     };
-                    if interest.wants_summary(&meta) {
-                        let size = meta.size;
-                        let summary = {
-                            let mut content = (&mut entry).take(size);
-                            interest.summarize(&meta, &mut content)?
-                        };
+                    if let Some(r) = got.record.filter(|r| !r.is_empty()) {
+                        changes
+                            .check_summary(&path, r.len() as u64, limits)
+                            .map_err(WalkError::Vfs)?;
+                        changes.add_record(path.clone(), r);
+                    }
+                    if let Some(summary) = got.summary.filter(|_| summary) {
                         changes
                             .check_summary(&path, summary.len() as u64, limits)
                             .map_err(WalkError::Vfs)?;
@@ -417,6 +428,16 @@ fn walk<R: Read>(
                 (&mut entry).take(size).read_to_end(&mut buf)?;
                 if (buf.len() as u64) < size {
                     return Err(WalkError::Truncated(path));
+                }
+                if record {
+                    // A kept file is inspected from the bytes already read: one read serves both.
+                    let got = interest.inspect(&meta, &mut &buf[..], false, true)?;
+                    if let Some(r) = got.record.filter(|r| !r.is_empty()) {
+                        changes
+                            .check_summary(&path, r.len() as u64, limits)
+                            .map_err(WalkError::Vfs)?;
+                        changes.add_record(path.clone(), r);
+                    }
                 }
                 changes.add_file(path, buf);
             }

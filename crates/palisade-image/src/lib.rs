@@ -45,7 +45,7 @@ pub use layer::{
 pub use manifest::{
     DOCKER_CONFIG, DOCKER_LIST, DOCKER_MANIFEST, DOCKER_SCHEMA1, DOCKER_SCHEMA1_SIGNED, Descriptor,
     ImageConfig, MANIFEST_ACCEPT, MAX_CONFIG_BYTES, MAX_MANIFEST_BYTES, Manifest, OCI_CONFIG,
-    OCI_INDEX, OCI_MANIFEST, RootFs,
+    OCI_INDEX, OCI_MANIFEST, RootFs, RuntimeConfig,
 };
 pub use platform::Platform;
 pub use reference::{

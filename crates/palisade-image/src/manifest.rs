@@ -184,6 +184,43 @@ pub struct ImageConfig {
     /// The layer diff IDs.
     #[serde(default)]
     pub rootfs: RootFs,
+    /// The runtime config (`Env`, `Cmd`, `Entrypoint`, `Labels`), kept as JSON and read
+    /// leniently by [`ImageConfig::runtime`]: a malformed field must not fail the scan.
+    #[serde(default)]
+    pub config: Option<serde_json::Value>,
+    /// The build history, read leniently like `config`.
+    #[serde(default)]
+    pub history: Option<serde_json::Value>,
+}
+
+/// The parts of an image config that can carry secrets: what a container starts with and how
+/// the image was built. Trivy scans them for secrets too.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RuntimeConfig {
+    /// `config.Env`.
+    pub env: Vec<String>,
+    /// `config.Entrypoint`.
+    pub entrypoint: Vec<String>,
+    /// `config.Cmd`.
+    pub cmd: Vec<String>,
+    /// `config.Labels`, sorted by key.
+    pub labels: Vec<(String, String)>,
+    /// `history[].created_by`, oldest first.
+    pub history: Vec<String>,
+    /// `created_by` of the history entries that made a layer (not `empty_layer`), bottom
+    /// first: Trivy's `Layer.CreatedBy`. Empty when the history does not match the layers.
+    pub layer_created_by: Vec<String>,
+}
+
+fn strings(v: Option<&serde_json::Value>) -> Vec<String> {
+    match v {
+        Some(serde_json::Value::Array(a)) => a
+            .iter()
+            .filter_map(|x| x.as_str().map(str::to_string))
+            .collect(),
+        Some(serde_json::Value::String(s)) => vec![s.clone()],
+        _ => Vec::new(),
+    }
 }
 
 /// `rootfs` section of an image config.
@@ -199,6 +236,46 @@ impl ImageConfig {
     pub fn parse(bytes: &[u8], what: &str) -> Result<ImageConfig, ImageError> {
         serde_json::from_slice(bytes)
             .map_err(|e| ImageError::manifest(what, format!("not a valid image config: {e}")))
+    }
+
+    /// The runtime and history fields; entries of the wrong type are left out.
+    pub fn runtime(&self) -> RuntimeConfig {
+        let cfg = self.config.as_ref();
+        let field = |k: &str| cfg.and_then(|c| c.get(k));
+        let mut labels: Vec<(String, String)> = match field("Labels") {
+            Some(serde_json::Value::Object(m)) => m
+                .iter()
+                .filter_map(|(k, v)| v.as_str().map(|v| (k.clone(), v.to_string())))
+                .collect(),
+            _ => Vec::new(),
+        };
+        labels.sort();
+        let entries: &[serde_json::Value] = match &self.history {
+            Some(serde_json::Value::Array(a)) => a,
+            _ => &[],
+        };
+        let created_by = |h: &serde_json::Value| {
+            h.get("created_by")
+                .and_then(|c| c.as_str())
+                .map(str::to_string)
+        };
+        let history = entries.iter().filter_map(created_by).collect();
+        let mut layer_created_by: Vec<String> = entries
+            .iter()
+            .filter(|h| h.get("empty_layer").and_then(|e| e.as_bool()) != Some(true))
+            .map(|h| created_by(h).unwrap_or_default())
+            .collect();
+        if layer_created_by.len() != self.rootfs.diff_ids.len() {
+            layer_created_by.clear();
+        }
+        RuntimeConfig {
+            env: strings(field("Env")),
+            entrypoint: strings(field("Entrypoint")),
+            cmd: strings(field("Cmd")),
+            labels,
+            history,
+            layer_created_by,
+        }
     }
 }
 

@@ -261,6 +261,7 @@ pub(crate) mod fixtures {
                 kind: "debian".into(),
                 packages: None,
                 vulnerabilities: vulns,
+                secrets: Vec::new(),
             }],
         }
     }

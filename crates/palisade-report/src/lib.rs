@@ -12,6 +12,7 @@ mod cyclonedx;
 mod document;
 pub mod purl;
 mod sarif;
+mod secret;
 mod spdx;
 mod spdx_read;
 mod table;
@@ -19,6 +20,10 @@ mod table;
 pub use cyclonedx::{SbomError, SbomInventory, read_inventory, to_cyclonedx};
 pub use document::{DocumentInput, package_purl};
 pub use sarif::to_sarif;
+pub use secret::{
+    Code, CodeLine, SECRET_CLASS, Secret, SecretFile, SecretLayer, secret_results,
+    secret_severity_counts,
+};
 pub use spdx::{sanitize_id, to_spdx};
 pub use table::render_table;
 
@@ -94,14 +99,19 @@ pub struct ScanResult {
     pub target: String,
     /// `os-pkgs` for OS packages, `lang-pkgs` for language packages.
     pub class: String,
-    /// Package type: the OS family (`debian`) or the language type (`python-pkg`, `gobinary`).
-    #[serde(rename = "Type")]
+    /// Package type: the OS family (`debian`) or the language type (`python-pkg`, `gobinary`);
+    /// empty (and left out) for secret results.
+    #[serde(rename = "Type", skip_serializing_if = "String::is_empty", default)]
     pub kind: String,
     /// Installed packages, only with `--list-all-pkgs`.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub packages: Option<Vec<PackageEntry>>,
     /// Findings, sorted by package, severity (highest first) and id.
+    #[serde(default)]
     pub vulnerabilities: Vec<Vulnerability>,
+    /// Exposed secrets, for `Class: "secret"` results (the target is the file).
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub secrets: Vec<Secret>,
 }
 
 /// An installed package as listed with `--list-all-pkgs`.
@@ -314,6 +324,7 @@ pub fn results(
                 kind: key.kind,
                 packages: list_packages.then(|| pkgs.into_iter().map(package_entry).collect()),
                 vulnerabilities: vulns,
+                secrets: Vec::new(),
             }
         })
         .collect()
@@ -433,9 +444,12 @@ pub fn severity_counts(vulns: &[Vulnerability]) -> [(Severity, usize); 5] {
 }
 
 impl Report {
-    /// Number of findings across all results, for `--exit-code`.
+    /// Number of findings (vulnerabilities and secrets) across all results, for `--exit-code`.
     pub fn finding_count(&self) -> usize {
-        self.results.iter().map(|r| r.vulnerabilities.len()).sum()
+        self.results
+            .iter()
+            .map(|r| r.vulnerabilities.len() + r.secrets.len())
+            .sum()
     }
 }
 

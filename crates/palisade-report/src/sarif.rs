@@ -7,8 +7,8 @@
 //! `security-severity` is the CVSS base score when the advisory has one; dashboards then rank
 //! by it, and fall back to `level` otherwise.
 
-use crate::Vulnerability;
 use crate::document::{DocumentInput, package_purl};
+use crate::{Secret, Vulnerability};
 use palisade_cvss::Severity;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
@@ -73,6 +73,82 @@ fn message(v: &Vulnerability) -> String {
     )
 }
 
+/// The rules and results of the report's exposed secrets, rule indexes starting at `first`.
+/// Only the engine's masked `Match` line goes into a message, never the secret.
+fn secrets(input: &DocumentInput<'_>, first: usize) -> (Vec<Value>, Vec<Value>) {
+    let found: Vec<(&str, &Secret)> = input
+        .report
+        .results
+        .iter()
+        .flat_map(|r| r.secrets.iter().map(move |s| (r.target.as_str(), s)))
+        .collect();
+    let mut rules: BTreeMap<&str, &Secret> = BTreeMap::new();
+    for (_, s) in &found {
+        let e = rules.entry(&s.rule_id).or_insert(s);
+        if s.severity > e.severity {
+            *e = s;
+        }
+    }
+    let index: BTreeMap<&str, usize> = rules
+        .keys()
+        .enumerate()
+        .map(|(i, k)| (*k, first + i))
+        .collect();
+    let rule_docs = rules
+        .values()
+        .map(|s| {
+            json!({
+                "id": s.rule_id,
+                "name": "Secret",
+                "shortDescription": { "text": s.title },
+                "fullDescription": { "text": s.title },
+                "defaultConfiguration": { "level": level(s.severity) },
+                "help": {
+                    "text": format!("Secret {}\nSeverity: {}\nCategory: {}", s.title, s.severity, s.category),
+                },
+                "properties": {
+                    "tags": ["secret", "security", s.severity.as_str()],
+                    "precision": "very-high",
+                },
+            })
+        })
+        .collect();
+    let results = found
+        .iter()
+        .map(|(target, s)| {
+            let layer = s
+                .layer
+                .as_ref()
+                .and_then(|l| l.digest.as_deref().or(l.diff_id.as_deref()))
+                .map(|d| format!("\nLayer: {d}"))
+                .unwrap_or_default();
+            json!({
+                "ruleId": s.rule_id,
+                "ruleIndex": index.get(s.rule_id.as_str()).copied().unwrap_or(first),
+                "level": level(s.severity),
+                "message": {
+                    "text": format!(
+                        "Artifact: {target}\nType: secret\nSecret {}\nSeverity: {}\nMatch: {}{layer}",
+                        s.title, s.severity, s.match_line
+                    ),
+                },
+                "locations": [{
+                    "physicalLocation": {
+                        "artifactLocation": { "uri": target },
+                        "region": {
+                            "startLine": s.start_line,
+                            "startColumn": 1,
+                            "endLine": s.end_line,
+                            "endColumn": 1,
+                        },
+                    },
+                }],
+            })
+        })
+        .collect();
+    (rule_docs, results)
+}
+
 /// Renders the scan as a SARIF 2.1.0 log (pretty-printed, newline-terminated).
 pub fn to_sarif(input: &DocumentInput<'_>) -> Result<String, serde_json::Error> {
     let os = input.inventory.os.as_ref();
@@ -85,7 +161,7 @@ pub fn to_sarif(input: &DocumentInput<'_>) -> Result<String, serde_json::Error> 
         }
     }
     let index: BTreeMap<&str, usize> = rules.keys().enumerate().map(|(i, k)| (*k, i)).collect();
-    let results: Vec<Value> = input
+    let mut results: Vec<Value> = input
         .vulnerabilities()
         .map(|v| {
             let pkg = input.packages_of(v).next();
@@ -112,11 +188,15 @@ pub fn to_sarif(input: &DocumentInput<'_>) -> Result<String, serde_json::Error> 
             })
         })
         .collect();
+    let mut rule_docs: Vec<Value> = rules.values().map(|v| rule(v)).collect();
+    let (secret_rules, secret_results) = secrets(input, rule_docs.len());
+    rule_docs.extend(secret_rules);
+    results.extend(secret_results);
     let mut driver = json!({
         "name": "palisade",
         "version": input.tool_version,
         "semanticVersion": input.tool_version,
-        "rules": rules.values().map(|v| rule(v)).collect::<Vec<_>>(),
+        "rules": rule_docs,
     });
     if let Some(uri) = input.information_uri {
         driver["informationUri"] = json!(uri);

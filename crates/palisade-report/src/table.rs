@@ -65,6 +65,10 @@ pub fn render_table(report: &Report, color: bool) -> String {
 }
 
 fn render_result(out: &mut String, result: &ScanResult, color: bool) {
+    if result.class == crate::SECRET_CLASS {
+        crate::secret::render_secret_result(out, result);
+        return;
+    }
     // Trivy's headings: the OS result's target already names the OS; language results add
     // their type, `Python (python-pkg)`, `usr/local/bin/app (gobinary)`.
     let heading = &if result.class == "lang-pkgs" {
@@ -212,6 +216,7 @@ mod tests {
                     vuln("libc6", "CVE-2024-2", Severity::Low, None),
                     vuln("zlib1g", "CVE-2023-3", Severity::High, Some("1:1.2.13")),
                 ],
+                secrets: Vec::new(),
             }],
         }
     }

@@ -11,11 +11,21 @@
 //! - [`build_report`]: the report of an inventory and its findings.
 //!
 //! The binary keeps only argument parsing, progress and output.
+//!
+//! Exposed secrets ([`secrets`]) are found in the same layer walk: [`analyse_image_with`] with
+//! a [`SecretScanner`] offers every file to the engine and returns the findings per layer, which
+//! [`add_secret_results`] turns into `Class: "secret"` results.
+
+mod secrets;
+
+pub use secrets::{
+    ScanInterest, SecretConfigError, SecretScanner, config_secrets, layer_secrets, to_secrets,
+};
 
 use palisade_image::{ImageError, ImageMetadata, ImageSource, PullOptions};
 use palisade_inventory::{Inventory, InventoryError};
 use palisade_match::{Finding, MatchError};
-use palisade_report::{Filter, Metadata, OsMeta, Report};
+use palisade_report::{Filter, Metadata, OsMeta, Report, SecretFile};
 
 /// Why a scan could not be done. Each variant names what it was working on.
 #[derive(Debug, thiserror::Error)]
@@ -69,6 +79,9 @@ pub struct Analysed {
     pub image: ImageMetadata,
     /// The OS and packages.
     pub inventory: Inventory,
+    /// Exposed secrets, per layer and in the image config (empty unless secret scanning was
+    /// asked for).
+    pub secrets: Vec<SecretFile>,
 }
 
 /// Reads `source` (named `name` in reports) with every analyzer and builds its inventory.
@@ -77,9 +90,37 @@ pub fn analyse_image(
     source: &ImageSource,
     opts: &PullOptions,
 ) -> Result<Analysed, ScanError> {
-    let interest = palisade_inventory::interest();
+    analyse_image_with(name, source, opts, None)
+}
+
+/// [`analyse_image`], and with `secrets` also every file of every layer and the image config
+/// scanned for exposed secrets in the same single read of each layer.
+pub fn analyse_image_with(
+    name: &str,
+    source: &ImageSource,
+    opts: &PullOptions,
+    secrets: Option<&SecretScanner>,
+) -> Result<Analysed, ScanError> {
+    let analyzers = palisade_inventory::interest();
+    let interest = ScanInterest::new(&analyzers, secrets);
     let mut image = palisade_image::read_image(source, opts, &interest)?;
     image.metadata.name = name.to_string();
+    let mut found = Vec::new();
+    if let Some(s) = secrets {
+        found = layer_secrets(
+            &image.metadata.layers,
+            &image.layer_records,
+            &image.metadata.runtime.layer_created_by,
+        );
+        found.extend(config_secrets(s.scanner(), &image.metadata));
+        // Counts only: a log line never carries a secret or its masked line.
+        tracing::info!(
+            image = name,
+            files = found.len(),
+            secrets = found.iter().map(|f| f.secrets.len()).sum::<usize>(),
+            "secret scan done"
+        );
+    }
     let inventory =
         palisade_inventory::analyze(&image.tree).map_err(|source| ScanError::Inventory {
             name: name.to_string(),
@@ -105,7 +146,15 @@ pub fn analyse_image(
         metadata,
         image: meta,
         inventory,
+        secrets: found,
     })
+}
+
+/// Appends the secret results (one per file, severities filtered) after the package results.
+pub fn add_secret_results(report: &mut Report, secrets: &[SecretFile], filter: &Filter) {
+    report
+        .results
+        .extend(palisade_report::secret_results(secrets, filter));
 }
 
 /// What a report is about and how it is cut down.

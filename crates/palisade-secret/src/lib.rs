@@ -86,6 +86,7 @@ mod finding;
 mod image;
 mod rule;
 mod scanner;
+mod stream;
 
 pub use allow::PathSkip;
 pub use builtin::{RuleInfo, builtin_rule_info};
@@ -94,3 +95,4 @@ pub use finding::{CodeLine, Finding};
 pub use image::ImageConfigFields;
 pub use rule::{AllowRule, Rule, Severity};
 pub use scanner::{FileScan, LARGE_FILE, ScanError, ScanOptions, Scanner, Skip};
+pub use stream::StreamScan;

@@ -86,7 +86,7 @@ pub struct FileScan {
 }
 
 impl FileScan {
-    fn skipped(target: String, skip: Skip) -> FileScan {
+    pub(crate) fn skipped(target: String, skip: Skip) -> FileScan {
         FileScan {
             target,
             findings: Vec::new(),

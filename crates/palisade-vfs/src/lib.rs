@@ -98,11 +98,48 @@ pub trait Interest: Send + Sync {
     fn summarize(&self, _entry: &EntryMeta<'_>, _content: &mut dyn Read) -> io::Result<Vec<u8>> {
         Ok(Vec::new())
     }
+    /// Whether a regular file should be inspected for a per-layer record as it streams past:
+    /// something reported about this layer's copy of the file (exposed secrets), which a later
+    /// layer deleting the file must not hide. Called for every regular file, so it must be cheap.
+    fn wants_record(&self, _entry: &EntryMeta<'_>) -> bool {
+        false
+    }
+    /// Reads one entry once for what was asked: its summary (when `summary`, see
+    /// [`Interest::summarize`]) and its record (when `record`). An implementation that does both
+    /// must serve them from the same single read of `content`. The default summarises only.
+    fn inspect(
+        &self,
+        entry: &EntryMeta<'_>,
+        content: &mut dyn Read,
+        summary: bool,
+        _record: bool,
+    ) -> io::Result<Inspection> {
+        Ok(Inspection {
+            summary: if summary {
+                Some(self.summarize(entry, content)?)
+            } else {
+                None
+            },
+            record: None,
+        })
+    }
     /// A string that changes whenever what this interest keeps or how it summarises changes:
     /// part of the key under which a layer's result is cached.
     fn fingerprint(&self) -> String {
         String::new()
     }
+}
+
+/// One layer's records: `(path, record)` in the order the files appeared.
+pub type LayerRecords = Vec<(String, Arc<[u8]>)>;
+
+/// What [`Interest::inspect`] made of one entry.
+#[derive(Debug, Default)]
+pub struct Inspection {
+    /// The summary the tree holds at the file's path.
+    pub summary: Option<Vec<u8>>,
+    /// The layer's record for the file; empty or `None` records nothing.
+    pub record: Option<Vec<u8>>,
 }
 
 /// The usual [`Interest`]: exact file paths and directories whose direct children are wanted.
@@ -187,6 +224,8 @@ pub struct LayerChanges {
     hardlinks: Vec<(String, String)>,
     whiteouts: Vec<String>,
     opaque_dirs: Vec<String>,
+    /// Per-layer records by path ([`Interest::wants_record`]); never applied to the tree.
+    records: LayerRecords,
     bytes: u64,
 }
 
@@ -257,6 +296,23 @@ impl LayerChanges {
         Ok(())
     }
 
+    /// Records what the layer says about its copy of a file; it counts against the layer's
+    /// budget like a summary, but stays with the layer instead of entering the tree.
+    pub fn add_record(&mut self, path: String, record: Vec<u8>) {
+        self.bytes += record.len() as u64;
+        self.records.push((path, record.into()));
+    }
+
+    /// The layer's records, as `(path, record)` in the order the files appeared.
+    pub fn records(&self) -> &[(String, Arc<[u8]>)] {
+        &self.records
+    }
+
+    /// Takes the layer's records out, before the layer is applied to a tree.
+    pub fn take_records(&mut self) -> LayerRecords {
+        std::mem::take(&mut self.records)
+    }
+
     /// Records a symlink.
     pub fn add_symlink(&mut self, path: String, target: String) {
         self.entries.insert(path, Node::Symlink(target));
@@ -282,9 +338,12 @@ impl LayerChanges {
         self.entries.len() + self.hardlinks.len()
     }
 
-    /// Whether the layer kept nothing and deletes nothing.
+    /// Whether the layer kept nothing, records nothing and deletes nothing.
     pub fn is_empty(&self) -> bool {
-        self.len() == 0 && self.whiteouts.is_empty() && self.opaque_dirs.is_empty()
+        self.len() == 0
+            && self.whiteouts.is_empty()
+            && self.opaque_dirs.is_empty()
+            && self.records.is_empty()
     }
 }
 

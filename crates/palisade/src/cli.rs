@@ -71,6 +71,15 @@ pub enum Format {
     Sarif,
 }
 
+/// What `palisade image` looks for, as Trivy's `--scanners` names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ScannerKind {
+    /// Known vulnerabilities in OS and language packages.
+    Vuln,
+    /// Exposed secrets in every file of every layer and in the image config.
+    Secret,
+}
+
 #[derive(Debug, Args)]
 pub struct DbArg {
     /// Advisory database file [default: $PALISADE_DB, else ~/.cache/palisade/palisade.db].
@@ -108,7 +117,7 @@ pub struct ReportArgs {
     /// Hide vulnerabilities that have no fixed version yet.
     #[arg(long)]
     pub ignore_unfixed: bool,
-    /// Exit with this code when any vulnerability remains after filtering.
+    /// Exit with this code when any vulnerability or secret remains after filtering.
     #[arg(long, default_value_t = 0)]
     pub exit_code: u8,
     /// Print nothing on stderr but errors.
@@ -157,6 +166,12 @@ pub struct ImageArgs {
     /// their own [default: $XDG_CACHE_HOME/palisade/layers, else ~/.cache/palisade/layers].
     #[arg(long, env = "PALISADE_CACHE_DIR")]
     pub cache_dir: Option<PathBuf>,
+    /// What to scan for, comma-separated: vuln, secret.
+    #[arg(long, value_enum, value_delimiter = ',', default_value = "vuln,secret")]
+    pub scanners: Vec<ScannerKind>,
+    /// A trivy-secret.yaml with custom secret rules, allow rules and disabled rules.
+    #[arg(long)]
+    pub secret_config: Option<PathBuf>,
     /// Read every layer; neither use nor fill the layer cache.
     /// (`PALISADE_NO_CACHE=1` in the environment does the same; `0`, `false` or empty do not.)
     #[arg(long, env = "PALISADE_NO_CACHE", value_parser = clap::builder::FalseyValueParser::new())]
