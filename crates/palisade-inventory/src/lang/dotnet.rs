@@ -54,7 +54,6 @@ mod config;
 mod deps;
 mod lock;
 
-use std::collections::{BTreeMap, BTreeSet};
 use std::io::Read;
 
 use palisade_ecosystem::{PackageType, types};
@@ -180,52 +179,7 @@ fn excerpt(s: &str) -> &str {
 }
 
 /// The distinct (id, version) pairs of one file, at most [`MAX_PACKAGES`] of them.
-#[derive(Debug, Default)]
-struct Found {
-    by_name: BTreeMap<String, BTreeSet<String>>,
-    count: usize,
-}
-
-impl Found {
-    /// Records a package; an empty id or version names nothing and is ignored. Fails once the
-    /// file names more than [`MAX_PACKAGES`] distinct packages.
-    fn add(&mut self, name: &str, version: &str) -> Result<(), String> {
-        if name.is_empty() || version.is_empty() {
-            return Ok(());
-        }
-        if self.by_name.get(name).is_some_and(|v| v.contains(version)) {
-            return Ok(());
-        }
-        if self.count >= MAX_PACKAGES {
-            return Err(format!("names more than {MAX_PACKAGES} packages"));
-        }
-        self.count += 1;
-        self.by_name
-            .entry(name.to_string())
-            .or_default()
-            .insert(version.to_string());
-        Ok(())
-    }
-
-    /// The packages, sorted by id and version, each naming the file as its path.
-    fn into_packages(self, kind: PackageType, path: &str) -> Vec<Package> {
-        let mut out = Vec::with_capacity(self.count);
-        for (name, versions) in self.by_name {
-            for version in versions {
-                out.push(Package::lang(kind, &name, &version, path));
-            }
-        }
-        out
-    }
-
-    #[cfg(test)]
-    fn pairs(&self) -> Vec<(String, String)> {
-        self.by_name
-            .iter()
-            .flat_map(|(n, vs)| vs.iter().map(move |v| (n.clone(), v.clone())))
-            .collect()
-    }
-}
+pub(crate) type Found = super::found::Found<MAX_PACKAGES>;
 
 #[cfg(test)]
 mod tests;

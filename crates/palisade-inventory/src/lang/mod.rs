@@ -7,6 +7,7 @@ use crate::FileAnalyzer;
 
 pub mod binaries;
 pub mod dotnet;
+mod found;
 pub mod golang;
 pub mod java;
 pub mod node;
