@@ -578,12 +578,13 @@ fn failed_scans_are_retried_until_the_registry_is_back() {
     wait("a retry", 30, &op, || (c.jobs_created() >= 2).then_some(()));
     assert!(op.log().contains("scan failed"), "{}", op.log());
     assert!(c.reports("VulnerabilityReport", "apps").is_empty());
-    let failed_jobs = c.jobs_created();
+    // No report while the registry is down (checked just above); one once it is back. Which
+    // Job writes it is a matter of timing: a retry created just before the restart may be
+    // the one that succeeds, so the Job count proves nothing more here.
     reg.restart();
     wait("the report once the registry is back", 60, &op, || {
         (!c.reports("VulnerabilityReport", "apps").is_empty()).then_some(())
     });
-    assert!(c.jobs_created() > failed_jobs);
     // The scan Job's log says what went wrong, for `kubectl logs job/...` users.
     assert!(
         op.log().contains("PullFailed") || op.log().contains("pull"),
